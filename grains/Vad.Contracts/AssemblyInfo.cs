@@ -1,0 +1,2 @@
+namespace Vad.Contracts;
+internal static class AssemblyMarker { }

@@ -1,0 +1,2 @@
+namespace Vad.Grains;
+internal static class AssemblyMarker { }

@@ -1,0 +1,2 @@
+namespace Vad.Torch;
+internal static class AssemblyMarker { }
