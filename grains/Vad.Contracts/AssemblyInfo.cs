@@ -1,2 +1,0 @@
-namespace Vad.Contracts;
-internal static class AssemblyMarker { }
