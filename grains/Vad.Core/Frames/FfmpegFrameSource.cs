@@ -14,7 +14,8 @@ public sealed class FfmpegFrameSource : IFrameSource
 {
     // FFmpeg's decoders say these when a frame is damaged (H.264 error concealment, truncated packets, ...).
     private static readonly string[] CorruptionMarkers =
-        ["error while decoding", "concealing", "corrupt", "invalid data", "missing picture", "decode_slice", "partial file", "truncat"];
+        ["error while decoding", "concealing", "corrupt", "invalid data", "missing picture", "decode_slice", "partial file",
+         "truncat", "error count", "error y=", "overread", "invalid", "bad vlc"];
 
     private readonly FrameSourceOptions _options;
     private readonly bool _isUrl;

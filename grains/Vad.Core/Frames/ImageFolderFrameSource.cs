@@ -95,7 +95,9 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
     {
         using var codec = SKCodec.Create(file);
         if (codec is null) return null;
-        var colorType = PixelFormat == FramePixelFormat.Gray8 ? SKColorType.Gray8 : SKColorType.Rgba8888;
+        // Skia decodes gray images to Gray8 directly; colour images go through RGBA and are converted below.
+        bool nativeGray = codec.Info.ColorType == SKColorType.Gray8;
+        var colorType = nativeGray ? SKColorType.Gray8 : SKColorType.Rgba8888;
         var decodedInfo = new SKImageInfo(codec.Info.Width, codec.Info.Height, colorType, SKAlphaType.Opaque);
         using var decoded = new SKBitmap(decodedInfo);
         var result = codec.GetPixels(decodedInfo, decoded.GetPixels());
@@ -108,32 +110,46 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
                 new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)) ?? throw new InvalidOperationException("resize failed");
         try
         {
-            var pixels = sized.GetPixelSpan();
-            int rowBytes = sized.RowBytes;
-            if (PixelFormat == FramePixelFormat.Gray8)
-            {
-                var gray = new byte[Width * Height];
-                for (int y = 0; y < Height; y++) pixels.Slice(y * rowBytes, Width).CopyTo(gray.AsSpan(y * Width, Width));
-                return gray;
-            }
-            var rgb = new byte[Width * Height * 3];
-            for (int y = 0; y < Height; y++)
-            {
-                var row = pixels.Slice(y * rowBytes, Width * 4);
-                var dst = rgb.AsSpan(y * Width * 3, Width * 3);
-                for (int x = 0, s = 0, d = 0; x < Width; x++, s += 4, d += 3)
-                {
-                    dst[d] = row[s];
-                    dst[d + 1] = row[s + 1];
-                    dst[d + 2] = row[s + 2];
-                }
-            }
-            return rgb;
+            return ToFramePixels(sized.GetPixelSpan(), sized.RowBytes, nativeGray);
         }
         finally
         {
             if (!ReferenceEquals(sized, decoded)) sized.Dispose();
         }
+    }
+
+    private byte[] ToFramePixels(ReadOnlySpan<byte> pixels, int rowBytes, bool sourceGray)
+    {
+        int channels = PixelFormat.Channels();
+        var output = new byte[Width * Height * channels];
+        for (int y = 0; y < Height; y++)
+        {
+            var dst = output.AsSpan(y * Width * channels, Width * channels);
+            if (sourceGray)
+            {
+                var row = pixels.Slice(y * rowBytes, Width);
+                if (channels == 1) { row.CopyTo(dst); continue; }
+                for (int x = 0; x < Width; x++) dst[3 * x] = dst[3 * x + 1] = dst[3 * x + 2] = row[x];
+                continue;
+            }
+            var rgba = pixels.Slice(y * rowBytes, Width * 4);
+            if (channels == 1)
+            {
+                // BT.601 full-range luma, the Y that FFmpeg's gray output carries for JPEG sources.
+                for (int x = 0, s = 0; x < Width; x++, s += 4)
+                    dst[x] = (byte)((77 * rgba[s] + 150 * rgba[s + 1] + 29 * rgba[s + 2] + 128) >> 8);
+            }
+            else
+            {
+                for (int x = 0, s = 0, d = 0; x < Width; x++, s += 4, d += 3)
+                {
+                    dst[d] = rgba[s];
+                    dst[d + 1] = rgba[s + 1];
+                    dst[d + 2] = rgba[s + 2];
+                }
+            }
+        }
+        return output;
     }
 
     public void Dispose() { }

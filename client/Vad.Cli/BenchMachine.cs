@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Vad.Cli;
+
+/// <summary>What every benchmark records next to its figures: the machine and the tools.</summary>
+public static class BenchMachine
+{
+    public static JsonObject Describe()
+    {
+        string cpu = "unknown";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException) { }
+        return new JsonObject
+        {
+            ["cpu"] = cpu,
+            ["cores"] = Environment.ProcessorCount,
+            ["memory_gib"] = Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0, 1),
+            ["os"] = RuntimeInformation.OSDescription,
+            ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            ["host"] = Environment.MachineName,
+        };
+    }
+
+    public static string FfmpegVersion()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("ffmpeg", "-version") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi);
+            return p?.StandardOutput.ReadLine() ?? "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception) { return "not installed"; }
+    }
+
+    public static string MarkdownTable(JsonObject result, JsonArray rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# {result["benchmark"]} benchmark").AppendLine();
+        sb.AppendLine($"- command: `{result["command"]}`");
+        sb.AppendLine($"- date (UTC): {result["created_utc"]}");
+        sb.AppendLine($"- machine: {result["machine"]?.ToJsonString()}");
+        if (result["method"] is { } m) sb.AppendLine($"- method: {m}");
+        sb.AppendLine();
+        if (rows.Count == 0) return sb.ToString();
+        var keys = ((JsonObject)rows[0]!).Select(kv => kv.Key).ToList();
+        sb.AppendLine("| " + string.Join(" | ", keys) + " |");
+        sb.AppendLine("|" + string.Concat(keys.Select(_ => "---|")));
+        foreach (var row in rows.OfType<JsonObject>())
+            sb.AppendLine("| " + string.Join(" | ", keys.Select(k => row[k]?.ToString() ?? "")) + " |");
+        return sb.ToString();
+    }
+}
