@@ -24,7 +24,15 @@ public static class BenchMachine
             ["os"] = RuntimeInformation.OSDescription,
             ["dotnet"] = RuntimeInformation.FrameworkDescription,
             ["host"] = Environment.MachineName,
+            ["load_average"] = LoadAverage(),
         };
+    }
+
+    /// <summary>The 1-minute load average when the figures were taken: other work on the machine distorts them.</summary>
+    public static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Trim(); }
+        catch (IOException) { return "unknown"; }
     }
 
     public static string FfmpegVersion()
