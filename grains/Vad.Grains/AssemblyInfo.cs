@@ -1,2 +1,0 @@
-namespace Vad.Grains;
-internal static class AssemblyMarker { }

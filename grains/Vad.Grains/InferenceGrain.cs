@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using Vad.Contracts;
+
+namespace Vad.Grains;
+
+/// <summary>
+/// One per (silo, device), keyed <c>"{silo}|{device}"</c> (device <c>cpu</c> or a CUDA id), placed by
+/// <see cref="GpuPlacementDirector"/>. Reentrant: Enqueue only writes to the engine's bounded queue and answers at once;
+/// the batching loop runs off the grain scheduler and sends results to cameras with one-way calls.
+/// </summary>
+[GpuPlacement, Reentrant]
+public sealed class InferenceGrain(
+    IOptions<VadSiloOptions> siloOptions,
+    IOptions<InferenceOptions> inferenceOptions,
+    ILocalSiloDetails localSilo,
+    IGrainFactory grainFactory,
+    GpuPlacementDirector placement,
+    ILogger<InferenceGrain> logger) : Grain, IInferenceGrain
+{
+    private BatchingEngine? _engine;
+    private string? _loadError;
+    private string _device = "cpu";
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var (_, device) = GpuPlacementDirector.ParseKey(this.GetPrimaryKeyString());
+        _device = device;
+        bool onGpuSilo = siloOptions.Value.HasRole(SiloRoles.Gpu);
+        if (!onGpuSilo)
+            logger.LogWarning("Inference grain {Key} runs on {Silo}, which has no 'gpu' role (no gpu silo in the cluster)", this.GetPrimaryKeyString(), localSilo.SiloAddress);
+        try
+        {
+            _engine = new BatchingEngine(LoadRunner(siloOptions.Value.ModelPath), inferenceOptions.Value, Deliver, logger);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            _loadError = $"cannot load the student model {siloOptions.Value.ModelPath}: {e.Message}";
+            logger.LogError("{Error}", _loadError);
+        }
+        return Task.CompletedTask;
+    }
+
+    private ModelRunner LoadRunner(string path)
+    {
+        int? cuda = int.TryParse(_device.StartsWith("gpu", StringComparison.OrdinalIgnoreCase) ? _device[3..] : _device, out int d) ? d : null;
+        var o = inferenceOptions.Value;
+        return ModelRunner.Load(path, cuda, o.MaxBatchSize, o.IntraOpThreads, logger);
+    }
+
+    private void Deliver(string cameraId, ScoredFrame[] results) =>
+        _ = grainFactory.GetGrain<ICameraGrain>(cameraId).OnScored(results);
+
+    private InferenceEndpoint Endpoint() => new()
+    {
+        Key = this.GetPrimaryKeyString(),
+        Silo = localSilo.SiloAddress.ToParsableString(),
+        Device = _device,
+        Model = _engine?.Model,
+    };
+
+    public async Task<InferenceStatus> Start()
+    {
+        if (_engine is null)
+            throw new InvalidOperationException(_loadError ?? "no model loaded");
+        await grainFactory.GetGrain<IClusterDirectoryGrain>(0).RegisterInference(Endpoint());
+        return await GetStatus();
+    }
+
+    public Task<EnqueueResult> Enqueue(TripleRequest request) =>
+        Task.FromResult(_engine?.TryEnqueue(request)
+            ?? new EnqueueResult { Status = EnqueueStatus.Unavailable, Detail = _loadError ?? "no model loaded" });
+
+    public Task<InferenceStatus> GetStatus()
+    {
+        var e = _engine;
+        var o = inferenceOptions.Value;
+        return Task.FromResult(new InferenceStatus
+        {
+            Key = this.GetPrimaryKeyString(),
+            Silo = localSilo.SiloAddress.ToParsableString(),
+            Device = _device,
+            Provider = e?.Provider ?? $"unavailable: {_loadError}",
+            Model = e?.Model,
+            QueueLength = e?.QueueLength ?? 0,
+            QueueCapacity = o.QueueCapacity,
+            MaxBatchSize = o.MaxBatchSize,
+            MaxDelayMs = o.MaxDelayMs,
+            Batches = e?.Batches ?? 0,
+            Frames = e?.Frames ?? 0,
+            Rejected = e?.Rejected ?? 0,
+            MeanBatchSize = e is { Batches: > 0 } ? (double)e.Frames / e.Batches : 0,
+            MeanBatchMs = e?.MeanBatchMs ?? 0,
+            PlacedOnGpuSilo = placement.HasGpuRole(localSilo.SiloAddress) || siloOptions.Value.HasRole(SiloRoles.Gpu),
+        });
+    }
+
+    public async Task<ModelInfo> LoadModel(string onnxPath)
+    {
+        // Load and validate first: a model that fails never replaces the one serving.
+        var runner = LoadRunner(onnxPath);
+        if (_engine is null)
+        {
+            _engine = new BatchingEngine(runner, inferenceOptions.Value, Deliver, logger);
+            _loadError = null;
+        }
+        else
+        {
+            _engine.Swap(runner);
+        }
+        await grainFactory.GetGrain<IClusterDirectoryGrain>(0).RegisterInference(Endpoint());
+        return runner.Info;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await grainFactory.GetGrain<IClusterDirectoryGrain>(0).UnregisterInference(this.GetPrimaryKeyString());
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Could not unregister {Key}", this.GetPrimaryKeyString());
+        }
+        if (_engine is not null)
+        {
+            logger.LogInformation("Draining inference grain {Key} ({Count} queued)", this.GetPrimaryKeyString(), _engine.QueueLength);
+            await _engine.DisposeAsync();
+            _engine = null;
+        }
+    }
+}
