@@ -1,0 +1,222 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+using Xunit;
+
+namespace Vad.Deploy.Tests;
+
+/// <summary>
+/// The deployment: ./vad k8s validate (chart vs k8s/, API schemas, scenarios) and invariants of k8s/ read
+/// independently here with YamlDotNet.
+/// </summary>
+public sealed class ManifestTests
+{
+    // CONFIG-CONTRACT.md: the variables the silo honours; manifests set these and nothing else.
+    private static readonly HashSet<string> Contract =
+    [
+        "VAD_CLUSTERING", "VAD_REDIS", "VAD_STORAGE", "VAD_ROLES", "VAD_GPU_DEVICES", "VAD_SERVICE_ID", "VAD_CLUSTER_ID",
+        "VAD_SILO_PORT", "VAD_GATEWAY_PORT", "VAD_HTTP_PORT", "POD_NAME", "POD_IP", "VAD_MODEL", "VAD_SHUTDOWN_TIMEOUT_S",
+        "VAD_TLS_CERT", "VAD_TLS_KEY", "VAD_TLS_CA", "VAD_DASHBOARD_USER", "VAD_DASHBOARD_PASSWORD",
+    ];
+
+    private static List<YamlMappingNode> SiloDeployments() =>
+        Repo.Kustomize().Where(d => d.Kind() == "Deployment" && d.Str("spec", "template", "metadata", "labels", "vad.io/silo") == "true").ToList();
+
+    private static YamlNode Container(YamlNode deployment) => deployment.Items("spec", "template", "spec", "containers").Single();
+
+    private static Dictionary<string, YamlNode> Env(YamlNode container) =>
+        container.Items("env").ToDictionary(e => e.Str("name")!, e => e);
+
+    [Fact]
+    public void VadK8sValidatePasses()
+    {
+        // first run installs Go + Debian's sprig/yaml libraries and the pinned npm packages, later runs take seconds
+        var r = Repo.Run("bash", ["vad", "k8s", "validate"], TimeSpan.FromMinutes(8));
+        Assert.True(r.ExitCode == 0, $"./vad k8s validate exited {r.ExitCode}\n{r.StdOut}\n{r.StdErr}");
+        Assert.Contains("k8s validate: all checks passed", r.StdOut);
+        Assert.DoesNotContain("FAIL", r.StdOut);
+        // it did compare the chart with k8s/ and run the scenarios, not just exit 0
+        Assert.Contains("chart (defaults) vs k8s/", r.StdOut);
+        Assert.Contains("valid against the Kubernetes API schemas", r.StdOut);
+        Assert.Contains("city-scale.yaml", r.StdOut);
+        Assert.Contains("a mutated Deployment is caught", r.StdOut);
+    }
+
+    [Fact]
+    public void KustomizeRendersTheWholeDeployment()
+    {
+        var docs = Repo.Kustomize();
+        var names = docs.Select(d => $"{d.Kind()}/{d.Name()}").ToHashSet();
+        string[] expected =
+        [
+            "Namespace/vad", "ServiceAccount/vad", "StatefulSet/vad-redis", "Service/vad-redis", "Deployment/vad-silo-cpu",
+            "Deployment/vad-silo-gpu", "Deployment/vad-trainer", "Service/vad-gateway", "Service/vad-silo", "Service/vad-http",
+            "PodDisruptionBudget/vad-silo-cpu", "PodDisruptionBudget/vad-silo-gpu", "HorizontalPodAutoscaler/vad-silo-cpu",
+        ];
+        foreach (var n in expected)
+        {
+            Assert.True(names.Contains(n), $"kubectl kustomize k8s/ lacks {n}; has {string.Join(", ", names)}");
+        }
+        Assert.All(docs.Where(d => d.Kind() != "Namespace"), d => Assert.Equal("vad", d.Str("metadata", "namespace")));
+        // secrets are referenced, never committed with values
+        Assert.DoesNotContain(docs, d => d.Kind() == "Secret");
+        var kustomization = Repo.Documents(File.ReadAllText(Repo.PathOf("k8s", "kustomization.yaml"))).Single();
+        Assert.DoesNotContain(kustomization.Items("resources"), r => r.Str()!.Contains("secret", StringComparison.OrdinalIgnoreCase));
+        Assert.True(File.Exists(Repo.PathOf("k8s", "secret.example.yaml")), "the Secrets the manifests reference are documented");
+        // silos talk to the API server through nothing: no RBAC, no token
+        Assert.DoesNotContain(docs, d => d.Kind() is "Role" or "ClusterRole" or "RoleBinding" or "ClusterRoleBinding");
+        Assert.Equal("false", docs.Single(d => d.Kind() == "ServiceAccount").Str("automountServiceAccountToken"));
+    }
+
+    [Fact]
+    public void EverySiloHasHealthProbesAndGraceLongerThanShutdown()
+    {
+        var silos = SiloDeployments();
+        Assert.Equal(3, silos.Count);
+        foreach (var d in silos)
+        {
+            var c = Container(d);
+            var env = Env(c);
+            Assert.Equal("/health/ready", c.Str("readinessProbe", "httpGet", "path"));
+            Assert.Equal("/health/live", c.Str("livenessProbe", "httpGet", "path"));
+            Assert.Equal("/health/live", c.Str("startupProbe", "httpGet", "path"));
+            var httpPort = c.Items("ports").Single(p => p.Str("name") == "http").Str("containerPort");
+            Assert.Equal(env["VAD_HTTP_PORT"].Str("value"), httpPort);
+            Assert.Equal("http", c.Str("readinessProbe", "httpGet", "port"));
+
+            var grace = int.Parse(d.Str("spec", "template", "spec", "terminationGracePeriodSeconds")!);
+            var shutdown = int.Parse(env["VAD_SHUTDOWN_TIMEOUT_S"].Str("value")!);
+            Assert.True(grace > shutdown, $"{d.Name()}: terminationGracePeriodSeconds {grace} <= VAD_SHUTDOWN_TIMEOUT_S {shutdown}");
+        }
+    }
+
+    [Fact]
+    public void SilosAreConfiguredThroughTheContractOnly()
+    {
+        var clusterIds = new HashSet<string>();
+        foreach (var d in SiloDeployments())
+        {
+            var env = Env(Container(d));
+            foreach (var name in env.Keys)
+            {
+                Assert.True(Contract.Contains(name), $"{d.Name()} sets {name}, which is not in the configuration contract");
+            }
+            Assert.Equal("metadata.name", env["POD_NAME"].Str("valueFrom", "fieldRef", "fieldPath"));
+            Assert.Equal("status.podIP", env["POD_IP"].Str("valueFrom", "fieldRef", "fieldPath"));
+            Assert.Equal("Redis", env["VAD_CLUSTERING"].Str("value"));
+            Assert.NotNull(env["VAD_REDIS"].Str("valueFrom", "secretKeyRef", "name"));
+            Assert.Null(env["VAD_REDIS"].Str("value"));
+            Assert.Equal("vad", env["VAD_SERVICE_ID"].Str("value"));
+            clusterIds.Add(env["VAD_CLUSTER_ID"].Str("value")!);
+            // TLS material comes from a Secret volume at the paths the variables name
+            var cert = env["VAD_TLS_CERT"].Str("value")!;
+            var mount = Container(d).Items("volumeMounts").Single(m => cert.StartsWith(m.Str("mountPath") + "/", StringComparison.Ordinal));
+            var volume = d.Items("spec", "template", "spec", "volumes").Single(v => v.Str("name") == mount.Str("name"));
+            Assert.NotNull(volume.Str("secret", "secretName"));
+        }
+        Assert.Single(clusterIds); // one cluster: every role joins the same ClusterId
+        var roles = SiloDeployments().ToDictionary(d => d.Name(), d => Env(Container(d))["VAD_ROLES"].Str("value"));
+        Assert.Equal("cpu", roles["vad-silo-cpu"]);
+        Assert.Equal("gpu", roles["vad-silo-gpu"]);
+        Assert.Equal("trainer", roles["vad-trainer"]);
+    }
+
+    [Fact]
+    public void GpuSiloRequestsGpusAndLandsOnGpuNodes()
+    {
+        var gpu = SiloDeployments().Single(d => d.Name() == "vad-silo-gpu");
+        var c = Container(gpu);
+        var limit = int.Parse(c.Str("resources", "limits", "nvidia.com/gpu")!);
+        Assert.True(limit >= 1);
+        var devices = Env(c)["VAD_GPU_DEVICES"].Str("value")!.Split(',');
+        Assert.Equal(limit, devices.Length);
+        Assert.Contains(gpu.Items("spec", "template", "spec", "tolerations"), t => t.Str("key") == "nvidia.com/gpu");
+        Assert.NotEmpty(((YamlMappingNode)gpu.At("spec", "template", "spec", "nodeSelector")!).Children);
+        foreach (var other in SiloDeployments().Where(d => d.Name() != "vad-silo-gpu"))
+        {
+            Assert.Null(Container(other).Str("resources", "limits", "nvidia.com/gpu"));
+        }
+    }
+
+    [Fact]
+    public void CpuSilosAutoscaleAndDisruptionsAreBounded()
+    {
+        var docs = Repo.Kustomize();
+        var hpa = docs.Single(d => d.Kind() == "HorizontalPodAutoscaler");
+        Assert.Equal("autoscaling/v2", hpa.Str("apiVersion"));
+        Assert.Equal("vad-silo-cpu", hpa.Str("spec", "scaleTargetRef", "name"));
+        Assert.True(int.Parse(hpa.Str("spec", "minReplicas")!) >= 2, "at least two CPU silos so one can fail");
+        foreach (var pdb in docs.Where(d => d.Kind() == "PodDisruptionBudget"))
+        {
+            var target = docs.Single(d => d.Kind() == "Deployment" && d.Name() == pdb.Name());
+            var selector = (YamlMappingNode)pdb.At("spec", "selector", "matchLabels")!;
+            foreach (var (k, v) in selector.Children)
+            {
+                Assert.Equal(((YamlScalarNode)v).Value, target.Str("spec", "template", "metadata", "labels", ((YamlScalarNode)k).Value!));
+            }
+        }
+    }
+
+    [Fact]
+    public void DeploymentImagesAreTheOnesTheDockerfilesBuild()
+    {
+        var images = Repo.Kustomize().Where(d => d.Kind() == "Deployment")
+            .ToDictionary(d => d.Name(), d => Container(d).Str("image")!.Split(':')[0]);
+        Assert.Equal("vad-silo", images["vad-silo-cpu"]);
+        Assert.Equal("vad-silo-gpu", images["vad-silo-gpu"]);
+        Assert.Equal("vad-trainer", images["vad-trainer"]);
+        foreach (var (image, dockerfile) in new[] { ("vad-silo", "silo/Dockerfile"), ("vad-silo-gpu", "silo/Dockerfile.gpu"), ("vad-trainer", "trainer/Dockerfile") })
+        {
+            Assert.Contains($"-t {image}:", File.ReadAllText(Repo.PathOf(dockerfile)));
+        }
+    }
+
+    [Theory]
+    [InlineData("silo/Dockerfile", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
+    [InlineData("silo/Dockerfile.gpu", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
+    [InlineData("trainer/Dockerfile", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
+    [InlineData("client/Dockerfile", "client/Vad.Client/Vad.Client.csproj", "Vad.Client.dll")]
+    public void DockerfilesAreMultiStageNonRootAndPublishTheRightProgram(string dockerfile, string project, string dll)
+    {
+        var lines = File.ReadAllLines(Repo.PathOf(dockerfile)).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        Assert.True(froms.Count >= 2, $"{dockerfile} is not multi-stage");
+        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build", froms[0]);
+        Assert.True(File.Exists(Repo.PathOf(project)), $"{dockerfile} publishes {project}, which does not exist");
+        Assert.Contains(lines, l => l.Contains($"dotnet publish {project}", StringComparison.Ordinal));
+
+        var final = lines.Skip(lines.LastIndexOf(froms[^1])).ToList();
+        var user = final.LastOrDefault(l => l.StartsWith("USER ", StringComparison.Ordinal));
+        Assert.NotNull(user);
+        Assert.DoesNotMatch(@"^USER\s+(root|0)(:|$)", user);
+        Assert.Contains(final, l => l.StartsWith("COPY --from=build ", StringComparison.Ordinal));
+        Assert.Equal($"ENTRYPOINT [\"dotnet\", \"{dll}\"]", final.Last(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal)));
+        // no secret baked in: no ENV/ARG of a password, key or token
+        Assert.DoesNotContain(lines, l => Regex.IsMatch(l, @"^(ENV|ARG)\b.*(PASSWORD|SECRET|TOKEN|_KEY)\s*=", RegexOptions.IgnoreCase));
+        if (dockerfile.EndsWith(".gpu", StringComparison.Ordinal))
+        {
+            Assert.Matches(@"^FROM nvidia/cuda:13\.[0-9.]+-cudnn-runtime-ubuntu", froms[^1]);
+        }
+        if (dockerfile.StartsWith("trainer/", StringComparison.Ordinal))
+        {
+            var text = string.Join('\n', final);
+            Assert.Contains("ffmpeg", text);
+            Assert.Contains("libgtk-3-0", text);
+            Assert.Contains("VAD_ROLES=trainer", text);
+        }
+    }
+
+    [Fact]
+    public void DockerIgnoreKeepsBuildOutputsAndHistoryOut()
+    {
+        var entries = File.ReadAllLines(Repo.PathOf(".dockerignore")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToHashSet();
+        foreach (var e in new[] { "**/bin", "**/obj", ".git", "runs" })
+        {
+            Assert.Contains(e, entries);
+        }
+        // and keeps in what the images build from
+        foreach (var needed in new[] { "grains", "silo", "client", "trainer", "models", "Directory.Build.props", "Directory.Packages.props" })
+        {
+            Assert.DoesNotContain(needed, entries);
+        }
+    }
+}
