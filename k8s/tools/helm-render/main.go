@@ -10,7 +10,7 @@
 //
 // Usage: helm-render [--namespace NS] [--kube-version v1.31.0] [-f values.yaml]... [--set a.b=c]...
 //
-//	[--values-out FILE] RELEASE CHART_DIR
+//	[--values-out FILE] [--notes] RELEASE CHART_DIR
 package main
 
 import (
@@ -91,7 +91,7 @@ func main() {
 }
 
 func run(args []string) error {
-	namespace, kubeVersion, valuesOut := "default", "v1.31.0", ""
+	namespace, kubeVersion, valuesOut, notes := "default", "v1.31.0", "", false
 	var valueFiles, sets, positional []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -116,6 +116,8 @@ func run(args []string) error {
 			var v string
 			v, err = next()
 			sets = append(sets, v)
+		case "--notes":
+			notes = true
 		case "--values-out":
 			valuesOut, err = next()
 		default:
@@ -129,7 +131,7 @@ func run(args []string) error {
 		}
 	}
 	if len(positional) != 2 {
-		return errors.New("usage: helm-render [--namespace NS] [--kube-version V] [-f FILE]... [--set K=V]... [--values-out FILE] RELEASE CHART_DIR")
+		return errors.New("usage: helm-render [--namespace NS] [--kube-version V] [-f FILE]... [--set K=V]... [--values-out FILE] [--notes] RELEASE CHART_DIR")
 	}
 	release, chartDir := positional[0], positional[1]
 
@@ -208,6 +210,13 @@ func run(args []string) error {
 	sort.Strings(names)
 	var out strings.Builder
 	for _, n := range names {
+		if strings.HasSuffix(n, "NOTES.txt") {
+			// rendered (so its errors surface) but, as in `helm template`, printed only with --notes
+			if notes {
+				fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", n, rendered[n])
+			}
+			continue
+		}
 		for _, doc := range splitManifests(rendered[n]) {
 			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", n, doc)
 		}
@@ -448,7 +457,7 @@ func render(chartName, chartDir string, top map[string]interface{}) (map[string]
 	}
 	out := map[string]string{}
 	for _, k := range keys {
-		if strings.HasPrefix(path.Base(k), "_") || !(strings.HasSuffix(k, ".yaml") || strings.HasSuffix(k, ".yml") || strings.HasSuffix(k, ".tpl")) {
+		if strings.HasPrefix(path.Base(k), "_") || !(strings.HasSuffix(k, ".yaml") || strings.HasSuffix(k, ".yml") || strings.HasSuffix(k, ".tpl") || strings.HasSuffix(k, "NOTES.txt")) {
 			continue
 		}
 		top["Template"] = map[string]interface{}{"Name": k, "BasePath": path.Join(path.Dir(k))}
