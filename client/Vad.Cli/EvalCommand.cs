@@ -87,7 +87,7 @@ public static class EvalCommand
     /// Plots go to SCORES/plots only when that folder is writable (by its permission bits, which root would otherwise
     /// ignore) and not inside the dataset; else next to the JSON (JSONNAME-plots/); else nowhere.
     /// </summary>
-    internal static string? DefaultPlotFolder(string scores, string datasetRoot, string? json, out string? note)
+    public static string? DefaultPlotFolder(string scores, string datasetRoot, string? json, out string? note)
     {
         note = null;
         string scoresFull = Path.GetFullPath(scores);

@@ -82,7 +82,7 @@ public sealed class MatNumericArray : MatArray
     /// <summary>True when any real (or imaginary) element is non-zero.</summary>
     public bool AnyNonZero()
     {
-        if (Real is byte[] bytes) return bytes.AsSpan().IndexOfAnyExcept((byte)0) >= 0;
+        if (Real.GetType() == typeof(byte[]) && Real is byte[] bytes) return bytes.AsSpan().IndexOfAnyExcept((byte)0) >= 0;
         for (int i = 0; i < Count; i++)
             if (GetDouble(Real, i) != 0) return true;
         if (Imaginary is not null)
@@ -91,20 +91,24 @@ public sealed class MatNumericArray : MatArray
         return false;
     }
 
-    internal static double GetDouble(Array a, int i) => a switch
+    // Exact type tests: the CLR lets sbyte[] pass as byte[] (and short[]/ushort[], int[]/uint[], long[]/ulong[]).
+    internal static double GetDouble(Array a, int i)
     {
-        double[] v => v[i],
-        float[] v => v[i],
-        byte[] v => v[i],
-        sbyte[] v => v[i],
-        short[] v => v[i],
-        ushort[] v => v[i],
-        int[] v => v[i],
-        uint[] v => v[i],
-        long[] v => v[i],
-        ulong[] v => v[i],
-        _ => throw new InvalidOperationException($"unexpected storage {a.GetType().Name}"),
-    };
+        Type t = a.GetType();
+        if (t == typeof(double[])) return ((double[])a)[i];
+        if (t == typeof(float[])) return ((float[])a)[i];
+        if (t == typeof(byte[])) return ((byte[])a)[i];
+        if (t == typeof(sbyte[])) return ((sbyte[])a)[i];
+        if (t == typeof(short[])) return ((short[])a)[i];
+        if (t == typeof(ushort[])) return ((ushort[])a)[i];
+        if (t == typeof(int[])) return ((int[])a)[i];
+        if (t == typeof(uint[])) return ((uint[])a)[i];
+        if (t == typeof(long[])) return ((long[])a)[i];
+        if (t == typeof(ulong[])) return ((ulong[])a)[i];
+        if (t == typeof(bool[])) return ((bool[])a)[i] ? 1 : 0;
+        if (t == typeof(Half[])) return (double)((Half[])a)[i];
+        throw new InvalidOperationException($"unexpected storage {t.Name}");
+    }
 }
 
 public sealed class MatCellArray : MatArray
@@ -209,7 +213,7 @@ public sealed class MatFile
         else if (bytes[126] == (byte)'M' && bytes[127] == (byte)'I') bigEndian = true;
         else
         {
-            if (bytes.AsSpan(0, 8).SequenceEqual("\x89HDF\r\n\x1a\n"u8))
+            if (bytes.AsSpan(0, 8).SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A]))
                 throw new MatFormatException($"{source}: an HDF5 file (MAT v7.3); only MAT v5 is supported");
             throw new MatFormatException($"{source}: not a MAT v5 file (no endian indicator at bytes 126-127)");
         }

@@ -71,17 +71,12 @@ public sealed class NpyArray
         return result;
     }
 
-    private double GetDouble(int i) => Data switch
-    {
-        bool[] v => v[i] ? 1 : 0,
-        Half[] v => (double)v[i],
-        _ => MatNumericArray.GetDouble(Data, i),
-    };
+    private double GetDouble(int i) => MatNumericArray.GetDouble(Data, i);
 }
 
 public static class NpyFile
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static NpyArray Read(string path)
     {
