@@ -341,6 +341,29 @@ try {
     if (failures === failuresBefore) ok(`${f}: ${r.objects.length} objects, expectations of ${path.basename(file, ".yaml")}.expect.json met`);
   }
 
+  console.log("helm-render fidelity (fixtures/idioms: Helm idioms with known helm template output)");
+  {
+    const fixture = path.join(here, "fixtures/idioms");
+    const out = execFileSync(renderer, ["--namespace", "test-ns", "rel", fixture], { encoding: "utf8" });
+    const expected = JSON.parse(readFileSync(path.join(here, "fixtures/idioms.expected.json"), "utf8"));
+    const got = parseDocs(out, "fixtures/idioms");
+    const d = diff(expected, got);
+    if (d.length) fail(`fixtures/idioms renders differently from helm template: ${d.join("; ")}`);
+    else ok("include, tpl, required, toYaml/nindent, default, quote, b64enc, fromYaml, semverCompare, .Template, .Capabilities, <no value> removal, empty documents, YAML 1.1 values: as helm template");
+    try {
+      execFileSync(renderer, ["--set", "name=null", "rel", fixture], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      fail("fixtures/idioms rendered without its required value");
+    } catch (e) {
+      if (/name is required/.test(String(e.stderr))) ok("required fails the render with its message"); else fail(`required: unexpected ${e.stderr}`);
+    }
+    try {
+      execFileSync(renderer, ["--kube-version", "v1.24.0", "rel", fixture], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      fail("fixtures/idioms rendered for a Kubernetes older than its kubeVersion");
+    } catch (e) {
+      if (/incompatible with Kubernetes v1.24.0/.test(String(e.stderr))) ok("Chart.yaml kubeVersion is enforced"); else fail(`kubeVersion: unexpected ${e.stderr}`);
+    }
+  }
+
   console.log("self-checks (the checks reject what they should)");
   const bad = structuredClone(def.values);
   bad.silo.gpu.gpuCount = "two"; bad.storage = "Cassandra"; bad.unexpected = 1;
