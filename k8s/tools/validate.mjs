@@ -269,6 +269,8 @@ function invariants(objs, label) {
   if (hpa && !objs.some((o) => o.kind === hpa.spec.scaleTargetRef.kind && o.metadata.name === hpa.spec.scaleTargetRef.name)) {
     errs.push(`HPA ${hpa.metadata.name} targets a missing ${hpa.spec.scaleTargetRef.name}`);
   }
+  const scaled = hpa && objs.find((o) => o.kind === hpa.spec.scaleTargetRef.kind && o.metadata.name === hpa.spec.scaleTargetRef.name);
+  if (scaled && scaled.spec.replicas !== undefined) errs.push(`${scaled.metadata.name} sets replicas although ${hpa.metadata.name} owns them`);
   for (const pdb of objs.filter((o) => o.kind === "PodDisruptionBudget")) {
     const sel = pdb.spec.selector.matchLabels;
     if (!objs.some((o) => o.spec?.template && Object.entries(sel).every(([k, v]) => o.spec.template.metadata.labels[k] === v))) {

@@ -145,6 +145,8 @@ public sealed class ManifestTests
         Assert.Equal("autoscaling/v2", hpa.Str("apiVersion"));
         Assert.Equal("vad-silo-cpu", hpa.Str("spec", "scaleTargetRef", "name"));
         Assert.True(int.Parse(hpa.Str("spec", "minReplicas")!) >= 2, "at least two CPU silos so one can fail");
+        var cpu = docs.Single(d => d.Kind() == "Deployment" && d.Name() == "vad-silo-cpu");
+        Assert.True(cpu.At("spec", "replicas") is null, "the HPA owns the CPU silo count: the Deployment must not set replicas");
         foreach (var pdb in docs.Where(d => d.Kind() == "PodDisruptionBudget"))
         {
             var target = docs.Single(d => d.Kind() == "Deployment" && d.Name() == pdb.Name());

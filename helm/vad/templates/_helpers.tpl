@@ -65,7 +65,9 @@ metadata:
   labels:
     {{- include "vad.labels" (dict "ctx" $ "component" .component) | nindent 4 }}
 spec:
+  {{- if not (and (eq .role "cpu") (dig "autoscaling" "enabled" false $cfg)) }}
   replicas: {{ $cfg.replicas }}
+  {{- end }}
   revisionHistoryLimit: 5
   selector:
     matchLabels:
