@@ -72,8 +72,7 @@ public static class EvalCommand
         }
         catch (Exception e) when (e is CommandArgsException or DatasetException or EvaluationException)
         {
-            Console.Error.WriteLine($"vad eval: {e.Message}");
-            if (e is CommandArgsException) Console.Error.WriteLine(Usage);
+            Console.Error.WriteLine($"vad eval: {e.Message}{(e is CommandArgsException ? " (see ./vad eval --help)" : "")}");
             return 2;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

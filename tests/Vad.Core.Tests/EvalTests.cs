@@ -198,12 +198,17 @@ public sealed class EvalCommandTests : IDisposable
         var png = File.ReadAllBytes(Path.Combine(plots, "01.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
 
-        // --sigma applies the smoothing: a smoothed step no longer separates perfectly.
-        string json3 = Path.Combine(_dir, "S.json");
-        Assert.Equal(0, EvalCommand.Run(["--dataset", ped2, "--scores", inverted, "--json", json3, "--sigma", "3", "--no-plots"]));
-        var s = ReadJson(json3);
-        Assert.Equal(3, s.GetProperty("sigma").GetDouble());
-        Assert.InRange(s.GetProperty("micro_auc").GetDouble(), 0.0, 0.2);
+        // --sigma applies the smoothing: a one-frame false alarm (normal frame 10 of clip 01 scored 1) ties with the
+        // 1648 abnormal frames unsmoothed (AUC 1 - 0.5/362); sigma 3 flattens it below every abnormal frame.
+        string spiky = Path.Combine(_dir, "spiky");
+        foreach (var v in VideoDataset.Open(ped2).Test)
+            ScoresFolder.Write(spiky, v.Name, v.Labels!.Select((l, k) => v.Name == "01" && k == 10 ? 1.0 : l));
+        string raw = Path.Combine(_dir, "R.json"), smooth = Path.Combine(_dir, "S.json");
+        Assert.Equal(0, EvalCommand.Run(["--dataset", ped2, "--scores", spiky, "--json", raw, "--no-plots"]));
+        Assert.Equal(0, EvalCommand.Run(["--dataset", ped2, "--scores", spiky, "--json", smooth, "--sigma", "3", "--no-plots"]));
+        Assert.Equal(1 - 0.5 / 362, ReadJson(raw).GetProperty("micro_auc").GetDouble(), 12);
+        Assert.Equal(3, ReadJson(smooth).GetProperty("sigma").GetDouble());
+        Assert.Equal(1.0, ReadJson(smooth).GetProperty("micro_auc").GetDouble(), 12);
     }
 
     [Fact]
