@@ -241,6 +241,31 @@ public sealed class DatasetsLayoutTests : IDisposable
     }
 
     [Fact]
+    public void OriginalUcsdDistributionWithItsMatlabScript()
+    {
+        string root = Path.Combine(_dir, "UCSDped1");
+        Frames(Path.Combine(root, "Train", "Train001"), 2, "tif");
+        Frames(Path.Combine(root, "Test", "Test001"), 4, "tif");
+        Frames(Path.Combine(root, "Test", "Test002"), 6, "tif");
+        Frames(Path.Combine(root, "Test", "Test002_gt"), 6, "bmp"); // pixel masks: not a clip
+        File.WriteAllText(Path.Combine(root, "Test", "Test001", "._001.tif"), "resource fork");
+        string m = Path.Combine(root, "Test", "UCSDped1.m");
+        File.WriteAllText(m, "TestVideoFile = {};\n% frame-level ground truth\nTestVideoFile{end+1}.gt_frame = [2:3];\nTestVideoFile{end+1}.gt_frame = [1:2, 5:6];\n");
+
+        var ds = VideoDataset.Open(root);
+        Assert.Equal(DatasetLayout.UcsdFrames, ds.Layout);
+        Assert.Equal("Train001", Assert.Single(ds.Train).Name);
+        Assert.Equal(["Test001", "Test002"], ds.Test.Select(v => v.Name).ToArray());
+        Assert.Equal([0, 1, 1, 0], ds.Test[0].Labels!);
+        Assert.Equal([1, 1, 0, 0, 1, 1], ds.Test[1].Labels!);
+
+        File.WriteAllText(m, "TestVideoFile{end+1}.gt_frame = [2:3];\nTestVideoFile{end+1}.gt_frame = [1:two];\n");
+        Assert.Contains("UCSDped1.m:2", Assert.Throws<DatasetException>(() => VideoDataset.Open(root)).Message);
+        File.WriteAllText(m, "TestVideoFile{end+1}.gt_frame = [2:3];\n");
+        Assert.Contains("1 gt_frame entries", Assert.Throws<DatasetException>(() => VideoDataset.Open(root)).Message);
+    }
+
+    [Fact]
     public void UnknownLayoutAndMissingRootAreTypedErrorsNamingThePath()
     {
         string empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;

@@ -22,11 +22,13 @@ internal static class DatasetLayouts
             return OpenShanghaiTech(full, name);
         if (Directory.Exists(Path.Combine(full, "testing", "frames")))
             return OpenUcsdFrames(full, name);
+        if (Directory.Exists(Path.Combine(full, "Test")) && Directory.GetFiles(Path.Combine(full, "Test"), "UCSDped*.m").Length > 0)
+            return OpenUcsdOriginal(full, name);
         if (Directory.Exists(Path.Combine(full, "test")))
             return OpenGeneric(full, name);
         throw new DatasetException(
             $"{full}: unknown dataset layout. Expected one of: UCSD (training/frames, testing/frames + testing/labels or a .mat of ranges), " +
-            "CUHK Avenue (training_videos, testing_videos, ground_truth_demo/testing_label_mask), " +
+            "UCSD original (Train/TrainNNN, Test/TestNNN, Test/UCSDpedN.m), CUHK Avenue (training_videos, testing_videos, ground_truth_demo/testing_label_mask), " +
             "ShanghaiTech (training/videos or training/frames, testing/frames, testing/test_frame_mask), " +
             "generic (train/, test/ with one labels .txt per video)");
     }
@@ -130,6 +132,55 @@ internal static class DatasetLayouts
             for (int f = start; f <= end; f++) labels[f - 1] = 1;
         }
         return labels;
+    }
+
+    // ---------------- UCSD original distribution (UCSDped1/UCSDped2 as downloaded) ----------------
+
+    /// <summary>Train/Train001/001.tif ..., Test/Test001/001.tif ... (TestNNN_gt pixel-mask folders skipped) and the
+    /// frame-level ground truth in Test/UCSDpedN.m: one <c>TestVideoFile{end+1}.gt_frame = [a:b, c:d];</c> per clip.</summary>
+    private static VideoDataset OpenUcsdOriginal(string root, string name)
+    {
+        string testDir = Path.Combine(root, "Test");
+        string mFile = Directory.GetFiles(testDir, "UCSDped*.m").OrderBy(f => f, NaturalComparer.Instance).First();
+        var train = Directory.Exists(Path.Combine(root, "Train"))
+            ? FrameFolders(Path.Combine(root, "Train")).Select(d => new DatasetVideo(Path.GetFileName(d), d, null)).ToList()
+            : new List<DatasetVideo>();
+        var folders = FrameFolders(testDir).Where(d => !d.EndsWith("_gt", StringComparison.Ordinal)).ToList();
+        var ranges = ReadMatlabGtFrames(mFile);
+        if (ranges.Count != folders.Count)
+            throw new DatasetException($"{mFile}: {ranges.Count} gt_frame entries but {testDir} has {folders.Count} test clips");
+        var test = folders.Select((d, i) => new DatasetVideo(Path.GetFileName(d), d,
+            RangesToLabels(ranges[i], CountFrames(d), $"{mFile} (entry {i + 1}, clip '{Path.GetFileName(d)}')"))).ToList();
+        return new VideoDataset(name, root, DatasetLayout.UcsdFrames, train, test, mFile);
+    }
+
+    internal static List<(int Start, int End)[]> ReadMatlabGtFrames(string mFile)
+    {
+        var result = new List<(int, int)[]>();
+        string[] lines = File.ReadAllLines(mFile);
+        for (int n = 0; n < lines.Length; n++)
+        {
+            string line = lines[n];
+            int comment = line.IndexOf('%');
+            if (comment >= 0) line = line[..comment];
+            int key = line.IndexOf("gt_frame", StringComparison.Ordinal);
+            if (key < 0) continue;
+            int open = line.IndexOf('[', key), close = line.IndexOf(']', key);
+            if (open < 0 || close < open) throw new DatasetException($"{mFile}:{n + 1}: expected gt_frame = [a:b, ...]");
+            var ranges = new List<(int, int)>();
+            foreach (string token in line[(open + 1)..close].Split([',', ' ', ';', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] ends = token.Split(':');
+                if (ends.Length > 2 || !ends.All(e => int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                    throw new DatasetException($"{mFile}:{n + 1}: cannot read frame range '{token}'");
+                int a = int.Parse(ends[0], CultureInfo.InvariantCulture), b = int.Parse(ends[^1], CultureInfo.InvariantCulture);
+                if (a < 1) throw new DatasetException($"{mFile}:{n + 1}: frame numbers are 1-based, got {a}");
+                ranges.Add((a, b));
+            }
+            result.Add(ranges.ToArray());
+        }
+        if (result.Count == 0) throw new DatasetException($"{mFile}: no gt_frame entries");
+        return result;
     }
 
     // ---------------- CUHK Avenue ----------------
@@ -270,8 +321,10 @@ internal static class DatasetLayouts
                 .OrderBy(Path.GetFileName, NaturalComparer.Instance).ToList()
             : new List<string>();
 
+    // "._name" files are macOS resource forks that some archives of these datasets carry.
     internal static int CountFrames(string folder) =>
-        Directory.EnumerateFiles(folder).Count(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
+        Directory.EnumerateFiles(folder).Count(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())
+            && !Path.GetFileName(f).StartsWith("._", StringComparison.Ordinal));
 
     private static void CheckCount(int labels, int frames, string labelsPath, string framesPath)
     {

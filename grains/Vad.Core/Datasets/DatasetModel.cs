@@ -6,7 +6,8 @@ public sealed class DatasetException(string message, Exception? inner = null) : 
 /// <summary>Which on-disk layout <see cref="VideoDataset.Open"/> recognised.</summary>
 public enum DatasetLayout
 {
-    /// <summary>training/frames/NN, testing/frames/NN + testing/labels/NN.txt or a MATLAB cell of ranges (UCSD Ped1/Ped2 style).</summary>
+    /// <summary>training/frames/NN, testing/frames/NN + testing/labels/NN.txt or a MATLAB cell of ranges (UCSD Ped1/Ped2 style);
+    /// also the original UCSD distribution (Train/TrainNNN, Test/TestNNN, Test/UCSDpedN.m).</summary>
     UcsdFrames,
     /// <summary>CUHK Avenue: training_videos/*.avi, testing_videos/*.avi, ground_truth_demo/testing_label_mask/N_label.mat.</summary>
     Avenue,
