@@ -55,7 +55,7 @@ public sealed record FrameSourceOptions
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Frame rate assumed for image folders (they carry none).</summary>
     public double FolderFps { get; init; } = 25;
-    /// <summary>Frames decoded ahead of the consumer (memory stays O(ReadAhead) frames).</summary>
+    /// <summary>Image-folder frames decoded ahead of the consumer (memory stays O(ReadAhead) frames).</summary>
     public int ReadAhead { get; init; } = 8;
 }
 
