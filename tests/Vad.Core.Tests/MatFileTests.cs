@@ -129,6 +129,38 @@ public class MatFileTests
     }
 
     [Fact]
+    public void CompressedCellsOfStructsAndSeveralCompressedVariables()
+    {
+        var w = new W();
+        byte[] file = w.File(
+            (w.Cell("c", [2, 2],
+                w.Struct("", ("r", w.Numeric("", MatClass.Double, [1, 2], [1, 2], W.MiDouble))),
+                w.Char("", "x"),
+                w.Cell("", [1, 1], w.Numeric("", MatClass.Int16, [1, 1], [-7], W.MiInt16)),
+                w.Element(W.MiMatrix, [])), true),
+            (w.Element(W.MiMatrix, []), true),
+            (w.Numeric("after", MatClass.Double, [1, 1], [3], W.MiDouble), true));
+        var mat = Parse(file);
+        Assert.Equal(3, mat.Variables.Count);
+        var c = (MatCellArray)mat["c"];
+        Assert.Equal([2, 2], c.Dimensions);
+        Assert.Equal(2.0, ((MatNumericArray)((MatStructArray)c[0])[0, "r"])[1]);
+        Assert.Equal("x", ((MatCharArray)c[1]).Value);
+        Assert.Equal(-7.0, ((MatNumericArray)((MatCellArray)c[2])[0])[0]);
+        Assert.Equal(0, c[3].Count);
+        Assert.Equal(3.0, ((MatNumericArray)mat["after"])[0]);
+
+        // A compressed stream cut short is reported, not read as a shorter cell.
+        var full = w.Cell("c", [1, 3], w.Numeric("", MatClass.Double, [1, 1], [1], W.MiDouble),
+            w.Numeric("", MatClass.Double, [1, 1], [2], W.MiDouble), w.Numeric("", MatClass.Double, [1, 1], [3], W.MiDouble));
+        byte[] cut = W.Compress(full[..^24]);
+        byte[] header = w.File();
+        byte[] tag = w.Element(W.MiCompressed, cut);
+        var e = Assert.Throws<MatFormatException>(() => Parse([.. header, .. tag]));
+        Assert.Contains("test.mat", e.Message);
+    }
+
+    [Fact]
     public void EmptyMatrixElementIsAnEmptyArray()
     {
         var w = new W();

@@ -42,12 +42,11 @@ public static class EvalReport
     public static IReadOnlyList<string> WritePlots(EvalResult result, string folder, int width = 1000, int height = 320)
     {
         Directory.CreateDirectory(folder);
-        string? font = PlotFont.Value;
         var written = new List<string>();
         foreach (var v in result.PerVideo)
         {
             var plot = new Plot();
-            if (font is not null) plot.Font.Set(font);
+            UseSystemFont(plot);
             bool first = true;
             foreach (var (start, end) in AbnormalRanges(v.Labels))
             {
@@ -77,6 +76,15 @@ public static class EvalReport
     /// SkiaSharp's NoDependencies native build has no fontconfig, so system font names resolve to an empty typeface
     /// and every label renders blank. Register a TrueType file from the usual font folders instead.
     /// </summary>
+    /// <summary>Makes a ScottPlot plot render its text with a font file found on this machine (see <see cref="PlotFont"/>);
+    /// returns false when no TrueType font was found (labels then stay blank).</summary>
+    public static bool UseSystemFont(Plot plot)
+    {
+        if (PlotFont.Value is not { } font) return false;
+        plot.Font.Set(font);
+        return true;
+    }
+
     private static readonly Lazy<string?> PlotFont = new(() =>
     {
         string[] preferred = ["DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf", "FreeSans.ttf", "Arial.ttf"];

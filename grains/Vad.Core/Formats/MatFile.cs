@@ -249,9 +249,7 @@ public sealed class MatFile
                 var element = ReadElement(data, ref pos);
                 if (element.Type == MiCompressed)
                 {
-                    byte[] inflated = Inflate(element.Data);
-                    // A compressed element holds one (rarely more) complete data element.
-                    ReadTopLevel(inflated, variables);
+                    ReadCompressed(element.Data, variables);
                 }
                 else if (element.Type == MiMatrix)
                 {
@@ -264,20 +262,118 @@ public sealed class MatFile
             }
         }
 
-        private byte[] Inflate(ReadOnlyMemory<byte> compressed)
+        /// <summary>
+        /// A compressed element holds one (rarely more) complete data element. A cell array is inflated one cell at a
+        /// time, so that e.g. Avenue's per-frame masks (hundreds of MB inflated) never sit in memory all at once
+        /// when <see cref="MatReadOptions.NumericTransform"/> reduces them.
+        /// </summary>
+        private void ReadCompressed(ReadOnlyMemory<byte> compressed, List<MatArray> variables)
         {
             try
             {
                 using var input = new MemoryStream(compressed.ToArray());
                 using var z = new ZLibStream(input, CompressionMode.Decompress);
-                using var output = new MemoryStream();
-                z.CopyTo(output);
-                return output.ToArray();
+                var tag = new byte[8];
+                while (ReadExactOrEnd(z, tag))
+                {
+                    uint first = U32(tag);
+                    if ((first >> 16) != 0 || first != MiMatrix)
+                    {
+                        // Not a matrix (or a packed small element): inflate the rest and parse it as usual.
+                        using var rest = new MemoryStream();
+                        rest.Write(tag);
+                        z.CopyTo(rest);
+                        ReadTopLevel(rest.ToArray(), variables);
+                        return;
+                    }
+                    uint size = U32(tag.AsSpan(4));
+                    variables.Add(ReadMatrixStreamed(z, size));
+                    int pad = (int)((8 - size % 8) % 8);
+                    if (pad > 0) ReadExactOrEnd(z, new byte[pad]);
+                }
             }
             catch (InvalidDataException e)
             {
                 throw Error($"corrupt miCOMPRESSED element: {e.Message}");
             }
+        }
+
+        private MatArray ReadMatrixStreamed(Stream z, uint size)
+        {
+            if (size == 0) return ReadMatrix(Array.Empty<byte>(), "");
+            // The matrix header (flags, dimensions, name) is small: read its three subelements.
+            var header = new MemoryStream();
+            long consumed = 0;
+            for (int k = 0; k < 3 && consumed < size; k++) consumed += CopySubelement(z, header, size - consumed);
+            byte[] head = header.ToArray();
+            int pos = 0;
+            var flags = ReadElement(head, ref pos);
+            bool isCell = flags.Type == MiUInt32 && flags.Data.Length >= 8 && (U32(flags.Data.Span) & 0xFF) == (uint)MatClass.Cell;
+            if (!isCell)
+            {
+                var body = new byte[head.Length + (size - consumed)];
+                head.CopyTo(body, 0);
+                ReadExact(z, body.AsSpan(head.Length));
+                return ReadMatrix(body, "");
+            }
+            var dimsElement = ReadElement(head, ref pos);
+            int[] dims = ToInt32s(dimsElement, "dimensions");
+            string name = Encoding.ASCII.GetString(ReadElement(head, ref pos).Data.Span);
+            long count = dims.Aggregate(1L, (a, d) => a * d);
+            var cells = new List<MatArray>();
+            for (long i = 0; i < count; i++)
+            {
+                if (size - consumed < 8) throw Error($"cell '{name}' ends after {i} of {count} elements (truncated?)");
+                var cellBuffer = new MemoryStream();
+                consumed += CopySubelement(z, cellBuffer, size - consumed);
+                byte[] cellBytes = cellBuffer.ToArray();
+                int p = 0;
+                var cell = ReadElement(cellBytes, ref p);
+                if (cell.Type != MiMatrix) throw Error($"cell element {i} of '{name}' is data type {cell.Type}, not miMATRIX");
+                cells.Add(ReadMatrix(cell.Data, ""));
+            }
+            if (consumed < size) ReadExact(z, new byte[size - consumed]);
+            return new MatCellArray(name, dims, cells);
+        }
+
+        /// <summary>Copies one data element (tag, data and padding) from the stream; returns the bytes it took.</summary>
+        private long CopySubelement(Stream z, Stream into, long remaining)
+        {
+            var tag = new byte[8];
+            ReadExact(z, tag);
+            into.Write(tag);
+            uint first = U32(tag);
+            if ((first >> 16) != 0) return 8;
+            long size = U32(tag.AsSpan(4));
+            long total = 8 + size + (8 - size % 8) % 8;
+            if (total > remaining)
+                throw Error($"data element of {size} bytes overruns its enclosing miMATRIX ({remaining - 8} bytes left)");
+            var data = new byte[total - 8];
+            ReadExact(z, data);
+            into.Write(data);
+            return total;
+        }
+
+        private void ReadExact(Stream s, Span<byte> buffer)
+        {
+            if (!ReadExactOrEnd(s, buffer)) throw Error("miCOMPRESSED element ends early (truncated file?)");
+        }
+
+        /// <summary>Fills the buffer; false when the stream was already at its end, an error when it ends midway.</summary>
+        private bool ReadExactOrEnd(Stream s, Span<byte> buffer)
+        {
+            int got = 0;
+            while (got < buffer.Length)
+            {
+                int n = s.Read(buffer[got..]);
+                if (n == 0)
+                {
+                    if (got == 0) return false;
+                    throw Error("miCOMPRESSED element ends early (truncated file?)");
+                }
+                got += n;
+            }
+            return true;
         }
 
         private Element ReadElement(ReadOnlyMemory<byte> data, ref int pos)
