@@ -1,10 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using OpenCvSharp;
+using Spectre.Console;
+using Vad.Core.Cli;
+using Vad.Core.Maps;
+using Vad.Teachers.Data;
+using Vad.Teachers.Detection;
+using Vad.Teachers.Teachers;
+
 namespace Vad.Teachers;
 
 public static class Program
 {
+    public const string DefaultModels = "models/ped2/teachers";
+
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("Vad.Teachers: no commands yet");
-        return 2;
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Error.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            var rest = args.Skip(1).ToArray();
+            return args[0] switch
+            {
+                "train" => Train(rest),
+                "score" => Score(rest),
+                "bench" => Bench.Run(rest),
+                "detect" => Detect(rest),
+                _ => throw new CommandArgsException($"unknown command '{args[0]}'\n{Usage}"),
+            };
+        }
+        catch (CommandArgsException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is DetectorException or FileNotFoundException or DirectoryNotFoundException or ClipReadException or ArgumentException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    public const string Usage = """
+        usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7]
+               vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
+                                  [--cache DIR (default: DIR)] [--resolutions 1,4,16]
+               vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
+                                  [--detector background|hog|onnx:PATH]
+               vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
+        """;
+
+    private static int Train(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string dataset = a.Require("dataset"), outDir = a.GetOr("out", DefaultModels);
+        var cfg = new TeacherConfig
+        {
+            Seed = a.GetInt("seed", 7),
+            AutoEncoderEpochs = a.GetInt("ae-epochs", 5),
+            ClassifierEpochs = a.GetInt("cls-epochs", 2),
+            MultiTaskEpochs = a.GetInt("t2-epochs", 4),
+            TrainFrameStride = a.GetInt("frame-stride", 4),
+        };
+        a.RejectUnknown();
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        TorchSharp.torch.set_num_threads(2);
+        Directory.CreateDirectory(outDir);
+        var sw = Stopwatch.StartNew();
+        using (var bg = DetectorFactory.LearnBackground(dataset))
+            Cv2.ImWrite(Path.Combine(outDir, DetectorFactory.BackgroundFile), bg);
+        using var detector = DetectorFactory.Create(cfg.Detector, outDir);
+        var clips = Clips.List(dataset, "train");
+        TeacherModels? models = null;
+        ProgressBar().Start(ctx =>
+        {
+            var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, ctx);
+            AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
+            models = new TeacherTrainer(cfg).Train(objs, ctx);
+        });
+        models!.Save(outDir, Path.GetFullPath(dataset));
+        foreach (var (k, v) in models.Config.Stats) AnsiConsole.MarkupLine($"[grey]{k}: mean {v.Mean:G4} sd {v.Std:G4}[/]");
+        AnsiConsole.MarkupLine($"trained in {sw.Elapsed.TotalSeconds:F0} s -> {outDir}");
+        models.Dispose();
+        return 0;
+    }
+
+    public static Progress ProgressBar() => AnsiConsole.Progress()
+        .AutoClear(false)
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn());
+
+    private static int Score(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string dataset = a.Require("dataset"), split = a.Require("split"), outDir = a.Require("out");
+        string models = a.GetOr("models", DefaultModels);
+        string cache = a.GetOr("cache", outDir);
+        var videos = a.GetAll("videos");
+        var resArg = a.GetAll("resolutions");
+        a.RejectUnknown();
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        TorchSharp.torch.set_num_threads(2);
+        using var teachers = TeacherModels.Load(models);
+        int[] resolutions = resArg.Count > 0 ? resArg.Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray() : teachers.Config.Resolutions;
+        using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
+        var scorer = new TeacherScorer(teachers, detector);
+        var clips = Clips.List(dataset, split, videos.ToList());
+        var failures = new List<string>();
+        var hashes = new Dictionary<string, string> { ["t1"] = TeacherModels.WeightsHash(models, "t1"), ["t2"] = TeacherModels.WeightsHash(models, "t2") };
+        foreach (var t in new[] { "t1", "t2" })
+        {
+            Directory.CreateDirectory(Path.Combine(outDir, t));
+            AnomalyMapCache.WriteManifest(AnomalyMapCache.TeacherDir(cache, t), new AnomalyMapManifest
+            {
+                Teacher = t,
+                WeightsSha256 = hashes[t],
+                Dataset = Path.GetFullPath(dataset),
+                Resolutions = resolutions,
+                Config = new Dictionary<string, string>
+                {
+                    ["models"] = Path.GetFullPath(models),
+                    ["detector"] = teachers.Config.Detector,
+                    ["object_score"] = t == "t1" ? "softplus(mean z of app_error, motion_error, app_logit, motion_logit)" : "softplus(mean z of arrow_of_time, irregularity, middle_error)",
+                    ["frame_score"] = "max of the full-resolution map (boxes painted with object scores, max where they overlap)",
+                    ["pooling"] = "adaptive max pooling to r x r",
+                },
+            });
+        }
+        ProgressBar().Start(ctx =>
+        {
+            foreach (var clip in clips)
+            {
+                var task = ctx.AddTask($"{split}/{clip.Name}", maxValue: Clips.FrameFiles(clip.FramesDir).Length);
+                try
+                {
+                    var frames = Clips.LoadGray(clip);
+                    try
+                    {
+                        var result = scorer.ScoreFrames(frames, true, true, n => task.Increment(n));
+                        int w = frames[0].Width, h = frames[0].Height;
+                        foreach (var t in new[] { "t1", "t2" })
+                        {
+                            var maps = TeacherScorer.Maps(result, t, w, h, resolutions);
+                            AnomalyMapCache.Write(AnomalyMapCache.VideoPath(cache, t, split, clip.Name), new AnomalyMapHeader
+                            {
+                                Teacher = t, Split = split, Video = clip.Name, FrameWidth = w, FrameHeight = h,
+                                Resolutions = resolutions, WeightsSha256 = hashes[t],
+                            }, maps);
+                            File.WriteAllLines(Path.Combine(outDir, t, clip.Name + ".txt"),
+                                maps.Select(fm => fm.Score.ToString("R", CultureInfo.InvariantCulture)));
+                        }
+                    }
+                    finally { foreach (var f in frames) f.Dispose(); }
+                }
+                catch (ClipReadException e)
+                {
+                    failures.Add(e.Message);
+                    task.Description = $"{split}/{clip.Name} [red]FAILED[/]";
+                    task.StopTask();
+                }
+            }
+        });
+        if (failures.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {failures.Count} of {clips.Count} clip(s) failed (the others were scored):");
+            foreach (var f in failures) Console.Error.WriteLine("  " + f);
+            return 1;
+        }
+        AnsiConsole.MarkupLine($"scored {clips.Count} clip(s): scores in {Path.Combine(outDir, "t1")} and {Path.Combine(outDir, "t2")}, maps in {Path.Combine(cache, "maps")}");
+        return 0;
+    }
+
+    private static int Detect(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string dataset = a.Require("dataset"), split = a.GetOr("split", "test"), video = a.Require("video");
+        int frame = a.GetInt("frame", 0);
+        string png = a.Require("png"), models = a.GetOr("models", DefaultModels);
+        string detectorKind = a.GetOr("detector", "background");
+        a.RejectUnknown();
+        var clip = Clips.List(dataset, split, new[] { video })[0];
+        var files = Clips.FrameFiles(clip.FramesDir);
+        using var gray = Cv2.ImRead(files[frame], ImreadModes.Grayscale);
+        using var det = DetectorFactory.Create(detectorKind, models);
+        var objs = det.Detect(gray);
+        using var color = new Mat();
+        Cv2.CvtColor(gray, color, ColorConversionCodes.GRAY2BGR);
+        foreach (var o in objs)
+        {
+            Cv2.Rectangle(color, o.Box, Scalar.Red, 1);
+            Console.WriteLine($"{o.Box.X} {o.Box.Y} {o.Box.Width} {o.Box.Height} {o.Confidence:F2} {o.Label}");
+        }
+        Cv2.ImWrite(png, color);
+        return 0;
     }
 }

@@ -1,0 +1,71 @@
+using OpenCvSharp;
+using Vad.Core.Maps;
+using Vad.Teachers.Data;
+using Vad.Teachers.Detection;
+using Xunit;
+
+namespace Vad.Teachers.Tests;
+
+public sealed class DetectionTests
+{
+    private static readonly Lazy<Mat> Background = new(() => DetectorFactory.LearnBackground(TestData.Ped2, every: 25));
+
+    [Fact]
+    public void Background_subtraction_finds_the_cyclist_in_ped2_test_01()
+    {
+        // Test clip 01, frame 100 (0-based): a cyclist in the abnormal range (frames 61-180, 1-based).
+        // Box checked by eye on the frame (rider's head to the wheels' bottom): x 79..104, y 96..141.
+        var cyclist = new Rect(79, 96, 25, 45);
+        using var det = new BackgroundSubtractionDetector(Background.Value);
+        using var frame = Cv2.ImRead(Path.Combine(TestData.Ped2, "testing", "frames", "01", "100.jpg"), ImreadModes.Grayscale);
+        var objects = det.Detect(frame);
+        Assert.InRange(objects.Count, 3, 40);
+        float best = objects.Max(o => OnnxDetector.Iou(o.Box, cyclist));
+        Assert.True(best >= 0.5f, $"best IoU with the cyclist {best:F2}; boxes: {string.Join("; ", objects.Select(o => o.Box))}");
+    }
+
+    [Fact]
+    public void A_frame_equal_to_the_background_has_no_detections_and_an_all_zero_map()
+    {
+        using var det = new BackgroundSubtractionDetector(Background.Value);
+        var objects = det.Detect(Background.Value);
+        Assert.Empty(objects);
+        var fm = AnomalyMapPainter.FrameFromBoxes(360, 240, Array.Empty<ScoredBox>(), [1, 4, 16]);
+        Assert.Equal(0f, fm.Score);
+        Assert.All(fm.Maps, m => Assert.All(m, v => Assert.Equal(0f, v)));
+        Assert.Equal(new[] { 1, 16, 256 }, fm.Maps.Select(m => m.Length));
+    }
+
+    [Fact]
+    public void Median_background_ignores_a_passing_object()
+    {
+        var frames = Enumerable.Range(0, 5).Select(i =>
+        {
+            var m = new Mat(10, 10, MatType.CV_8UC1, new Scalar(100));
+            if (i < 2) m.Set(3, 3, (byte)250); // an object covers the pixel in 2 of 5 frames
+            return m;
+        }).ToList();
+        using var bg = BackgroundSubtractionDetector.MedianBackground(frames);
+        Assert.Equal(100, bg.At<byte>(3, 3));
+        foreach (var f in frames) f.Dispose();
+    }
+
+    [Fact]
+    public void Detector_rejects_a_frame_of_another_size()
+    {
+        using var det = new BackgroundSubtractionDetector(Background.Value);
+        using var small = new Mat(10, 10, MatType.CV_8UC1, new Scalar(0));
+        Assert.Throws<DetectorException>(() => det.Detect(small));
+    }
+
+    [Fact]
+    public void Clip_loader_names_the_corrupt_frame()
+    {
+        string dir = TestData.TempDir();
+        File.Copy(Path.Combine(TestData.Ped2, "testing", "frames", "01", "000.jpg"), Path.Combine(dir, "000.jpg"));
+        File.WriteAllBytes(Path.Combine(dir, "001.jpg"), new byte[] { 0xFF, 0xD8, 1, 2, 3 });
+        var e = Assert.Throws<ClipReadException>(() => Clips.LoadGray(new Clip("x", "test", dir)));
+        Assert.Contains("001.jpg", e.Message);
+        Directory.Delete(dir, true);
+    }
+}

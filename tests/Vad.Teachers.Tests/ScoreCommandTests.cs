@@ -1,0 +1,45 @@
+using Xunit;
+
+namespace Vad.Teachers.Tests;
+
+/// <summary>End to end with the committed Ped2 teachers: a corrupt clip fails clearly, the others are scored.</summary>
+public sealed class ScoreCommandTests
+{
+    [Fact]
+    public void A_corrupt_clip_fails_with_a_clear_error_while_the_others_are_scored()
+    {
+        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string root = TestData.TempDir();
+        string good = Path.Combine(root, "testing", "frames", "01"), bad = Path.Combine(root, "testing", "frames", "02");
+        Directory.CreateDirectory(good);
+        Directory.CreateDirectory(bad);
+        for (int i = 0; i < 8; i++)
+        {
+            string name = $"{90 + i:000}.jpg";
+            File.Copy(Path.Combine(TestData.Ped2, "testing", "frames", "01", name), Path.Combine(good, $"{i:000}.jpg"));
+            File.Copy(Path.Combine(TestData.Ped2, "testing", "frames", "02", name), Path.Combine(bad, $"{i:000}.jpg"));
+        }
+        File.WriteAllBytes(Path.Combine(bad, "004.jpg"), new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 1, 2, 3 });
+        string outDir = Path.Combine(root, "out");
+        var err = new StringWriter();
+        var oldErr = Console.Error;
+        Console.SetError(err);
+        int rc;
+        try { rc = Program.Main(["score", "--dataset", root, "--split", "test", "--out", outDir, "--models", models]); }
+        finally { Console.SetError(oldErr); }
+        Assert.Equal(1, rc);
+        Assert.Contains("test/02", err.ToString());
+        Assert.Contains("004.jpg", err.ToString());
+        foreach (var t in new[] { "t1", "t2" })
+        {
+            var lines = File.ReadAllLines(Path.Combine(outDir, t, "01.txt"));
+            Assert.Equal(8, lines.Length);
+            Assert.All(lines, l => Assert.True(float.Parse(l, System.Globalization.CultureInfo.InvariantCulture) >= 0));
+            Assert.False(File.Exists(Path.Combine(outDir, t, "02.txt")));
+            var maps = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, t, "test", "01"));
+            Assert.Equal(8, maps.Frames.Count);
+            Assert.True(maps.Frames.Any(f => f.Score > 0), "the clip has people: some frame must score above 0");
+        }
+        Directory.Delete(root, true);
+    }
+}

@@ -1,0 +1,113 @@
+using OpenCvSharp;
+
+namespace Vad.Teachers.Detection;
+
+/// <summary>Settings of <see cref="BackgroundSubtractionDetector"/> (chosen a priori / on training frames).</summary>
+public sealed record BackgroundSubtractionOptions
+{
+    /// <summary>|frame - background| above this (gray levels) is foreground.</summary>
+    public int DiffThreshold { get; init; } = 18;
+    public int OpenKernel { get; init; } = 3;
+    public int CloseKernel { get; init; } = 7;
+    public int MinArea { get; init; } = 40;
+    public int MinHeight { get; init; } = 8;
+    /// <summary>Boxes are grown by this many pixels on each side (blobs cut by thresholding are tight).</summary>
+    public int Pad { get; init; } = 2;
+}
+
+/// <summary>
+/// Class-agnostic detector for fixed cameras, needing no weights: a per-pixel median background learned from normal
+/// training frames, absolute difference, morphology (open, then close), connected components and size filters.
+/// Finds people, bicycles, carts and vehicles alike (anything that differs from the background).
+/// </summary>
+public sealed class BackgroundSubtractionDetector : IObjectDetector
+{
+    private readonly Mat _background;
+    private readonly BackgroundSubtractionOptions _o;
+    private readonly Mat _openK, _closeK;
+
+    public BackgroundSubtractionDetector(Mat background, BackgroundSubtractionOptions? options = null)
+    {
+        if (background.Type() != MatType.CV_8UC1) throw new DetectorException("background must be 8-bit gray");
+        _background = background.Clone();
+        _o = options ?? new BackgroundSubtractionOptions();
+        _openK = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(_o.OpenKernel, _o.OpenKernel));
+        _closeK = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(_o.CloseKernel, _o.CloseKernel));
+    }
+
+    public string Name => "background-subtraction";
+    public Mat Background => _background;
+
+    public static BackgroundSubtractionDetector Load(string backgroundPng, BackgroundSubtractionOptions? options = null)
+    {
+        using var bg = Cv2.ImRead(backgroundPng, ImreadModes.Grayscale);
+        if (bg.Empty()) throw new DetectorException($"cannot read background image {backgroundPng}");
+        return new BackgroundSubtractionDetector(bg, options);
+    }
+
+    /// <summary>Per-pixel median of the given gray frames (all the same size), via per-pixel histograms.</summary>
+    public static Mat MedianBackground(IReadOnlyList<Mat> frames)
+    {
+        if (frames.Count == 0) throw new DetectorException("no frames to learn a background from");
+        int w = frames[0].Width, h = frames[0].Height, n = w * h;
+        var hist = new ushort[n * 256];
+        var buf = new byte[n];
+        foreach (var f in frames)
+        {
+            if (f.Width != w || f.Height != h) throw new DetectorException("background frames differ in size");
+            f.GetArray(out byte[] px);
+            for (int p = 0; p < n; p++) hist[p * 256 + px[p]]++;
+        }
+        int half = (frames.Count + 1) / 2;
+        for (int p = 0; p < n; p++)
+        {
+            int acc = 0, v = 0;
+            for (; v < 256; v++) { acc += hist[p * 256 + v]; if (acc >= half) break; }
+            buf[p] = (byte)Math.Min(v, 255);
+        }
+        var bg = new Mat(h, w, MatType.CV_8UC1);
+        bg.SetArray(buf);
+        return bg;
+    }
+
+    /// <summary>The cleaned foreground mask (255 = foreground).</summary>
+    public Mat ForegroundMask(Mat gray)
+    {
+        if (gray.Size() != _background.Size())
+            throw new DetectorException($"frame {gray.Width}x{gray.Height} does not match the background {_background.Width}x{_background.Height}");
+        var diff = new Mat();
+        Cv2.Absdiff(gray, _background, diff);
+        Cv2.Threshold(diff, diff, _o.DiffThreshold, 255, ThresholdTypes.Binary);
+        Cv2.MorphologyEx(diff, diff, MorphTypes.Open, _openK);
+        Cv2.MorphologyEx(diff, diff, MorphTypes.Close, _closeK);
+        return diff;
+    }
+
+    public IReadOnlyList<DetectedObject> Detect(Mat gray)
+    {
+        using var mask = ForegroundMask(gray);
+        using var labels = new Mat();
+        using var stats = new Mat();
+        using var centroids = new Mat();
+        int n = Cv2.ConnectedComponentsWithStats(mask, labels, stats, centroids, PixelConnectivity.Connectivity8);
+        var result = new List<DetectedObject>();
+        for (int i = 1; i < n; i++)
+        {
+            int x = stats.At<int>(i, 0), y = stats.At<int>(i, 1), w = stats.At<int>(i, 2), h = stats.At<int>(i, 3);
+            int area = stats.At<int>(i, 4);
+            if (area < _o.MinArea || h < _o.MinHeight) continue;
+            int x0 = Math.Max(0, x - _o.Pad), y0 = Math.Max(0, y - _o.Pad);
+            int x1 = Math.Min(gray.Width, x + w + _o.Pad), y1 = Math.Min(gray.Height, y + h + _o.Pad);
+            float fill = (float)area / (w * h);
+            result.Add(new DetectedObject(new Rect(x0, y0, x1 - x0, y1 - y0), Math.Clamp(fill, 0f, 1f), "object"));
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _background.Dispose();
+        _openK.Dispose();
+        _closeK.Dispose();
+    }
+}

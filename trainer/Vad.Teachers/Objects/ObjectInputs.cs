@@ -1,0 +1,124 @@
+using OpenCvSharp;
+
+namespace Vad.Teachers.Objects;
+
+/// <summary>Sizes of the object inputs the teachers use.</summary>
+public static class InputSizes
+{
+    /// <summary>Appearance crop side (gray, pixel/255).</summary>
+    public const int Appearance = 64;
+    /// <summary>Motion crop side (two channels: flow magnitude t-3 -> t and t -> t+3).</summary>
+    public const int Motion = 32;
+    /// <summary>Side of each crop in T2's temporal stack.</summary>
+    public const int Stack = 32;
+    /// <summary>Temporal distance of the motion inputs (the paper's t = 3).</summary>
+    public const int Dt = 3;
+    /// <summary>T2's stack: frames i-3 .. i+3.</summary>
+    public const int StackFrames = 7;
+    /// <summary>A square crop is this much larger than the box's longer side (context; keeps the aspect ratio).</summary>
+    public const float Context = 1.15f;
+    /// <summary>Flow magnitudes are divided by this (pixels per 3 frames) before entering the networks.</summary>
+    public const float MotionScale = 8f;
+}
+
+/// <summary>
+/// Dense optical flow magnitudes of a clip: Mag[j] = |Farneback flow from frame j to frame j+3| (CV_32FC1),
+/// for j = 0 .. n-4. Motion of frame i: past = Mag[i-3], future = Mag[i] (edges reuse the available side).
+/// </summary>
+public sealed class ClipMotion : IDisposable
+{
+    public Mat[] Mag { get; }
+
+    private ClipMotion(Mat[] mag) => Mag = mag;
+
+    public static ClipMotion Compute(IReadOnlyList<Mat> gray, Action? onFlow = null)
+    {
+        int n = Math.Max(0, gray.Count - InputSizes.Dt);
+        var mags = new Mat[n];
+        using var flow = new Mat();
+        var xy = new Mat[2];
+        for (int j = 0; j < n; j++)
+        {
+            Cv2.CalcOpticalFlowFarneback(gray[j], gray[j + InputSizes.Dt], flow, 0.5, 3, 15, 3, 5, 1.2, OpticalFlowFlags.None);
+            Cv2.Split(flow, out xy);
+            var mag = new Mat();
+            Cv2.Magnitude(xy[0], xy[1], mag);
+            xy[0].Dispose(); xy[1].Dispose();
+            mags[j] = mag;
+            onFlow?.Invoke();
+        }
+        return new ClipMotion(mags);
+    }
+
+    public (Mat Past, Mat Future) At(int i)
+    {
+        if (Mag.Length == 0) throw new InvalidOperationException($"clip too short for motion (needs more than {InputSizes.Dt} frames)");
+        int past = i - InputSizes.Dt, fut = i;
+        if (past < 0) past = Math.Min(fut, Mag.Length - 1);
+        if (fut >= Mag.Length) fut = Math.Max(0, past);
+        past = Math.Clamp(past, 0, Mag.Length - 1);
+        return (Mag[past], Mag[fut]);
+    }
+
+    public void Dispose() { foreach (var m in Mag) m.Dispose(); }
+}
+
+public static class ObjectCrops
+{
+    /// <summary>The square region (center of the box, side = longer box side x context) a crop is taken from.</summary>
+    public static (Point2f Center, int Side) Square(Rect box)
+    {
+        int side = Math.Max(8, (int)MathF.Round(Math.Max(box.Width, box.Height) * InputSizes.Context));
+        return (new Point2f(box.X + box.Width / 2f, box.Y + box.Height / 2f), side);
+    }
+
+    /// <summary>Square crop resized to size x size, border replicated outside the frame. Same type as src.</summary>
+    public static Mat Crop(Mat src, Rect box, int size)
+    {
+        var (c, side) = Square(box);
+        using var patch = new Mat();
+        Cv2.GetRectSubPix(src, new Size(side, side), c, patch);
+        var dst = new Mat();
+        Cv2.Resize(patch, dst, new Size(size, size), 0, 0, side > size ? InterpolationFlags.Area : InterpolationFlags.Linear);
+        return dst;
+    }
+
+    /// <summary>Gray crop as pixel/255 floats, row-major.</summary>
+    public static void AppearanceInto(Mat gray, Rect box, int size, Span<float> dst)
+    {
+        using var m = Crop(gray, box, size);
+        m.GetArray(out byte[] px);
+        for (int k = 0; k < px.Length; k++) dst[k] = px[k] / 255f;
+    }
+
+    public static byte[] AppearanceBytes(Mat gray, Rect box, int size)
+    {
+        using var m = Crop(gray, box, size);
+        m.GetArray(out byte[] px);
+        return px;
+    }
+
+    /// <summary>Two channels (past, future) of flow magnitude / MotionScale, each size x size.</summary>
+    public static void MotionInto(ClipMotion motion, int frame, Rect box, Span<float> dst)
+    {
+        int s = InputSizes.Motion, n = s * s;
+        var (past, fut) = motion.At(frame);
+        using (var a = Crop(past, box, s)) { a.GetArray(out float[] v); for (int k = 0; k < n; k++) dst[k] = v[k] / InputSizes.MotionScale; }
+        using (var b = Crop(fut, box, s)) { b.GetArray(out float[] v); for (int k = 0; k < n; k++) dst[n + k] = v[k] / InputSizes.MotionScale; }
+    }
+
+    /// <summary>Crops of the same box in frames i + o*step for o in [-half, half] (indices clamped to the clip), bytes.</summary>
+    public static byte[] StackBytes(IReadOnlyList<Mat> gray, int frame, Rect box, int half, int step, int size)
+    {
+        int count = 2 * half + 1, n = size * size;
+        var result = new byte[count * n];
+        for (int o = -half; o <= half; o++)
+        {
+            int f = Math.Clamp(frame + o * step, 0, gray.Count - 1);
+            using var m = Crop(gray[f], box, size);
+            m.GetArray(out byte[] px);
+            Array.Copy(px, 0, result, (o + half) * n, n);
+        }
+        return result;
+    }
+}

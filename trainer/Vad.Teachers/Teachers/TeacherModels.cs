@@ -1,0 +1,208 @@
+using System.Text.Json;
+using TorchSharp;
+using Vad.Core.Maps;
+using Vad.Teachers.Networks;
+using Vad.Teachers.Objects;
+using static TorchSharp.torch;
+
+namespace Vad.Teachers.Teachers;
+
+/// <summary>Mean and standard deviation of one raw anomaly component over normal (calibration) objects.</summary>
+public sealed record ComponentStats(double Mean, double Std)
+{
+    public double Z(double v) => (v - Mean) / Math.Max(Std, 1e-6);
+}
+
+/// <summary>Everything besides the weights: seed, detector, training settings, normalisation statistics.</summary>
+public sealed record TeacherConfig
+{
+    public int Seed { get; init; } = 7;
+    public string Detector { get; init; } = "background";
+    public int TrainFrameStride { get; init; } = 4;
+    public string[] CalibrationClips { get; init; } = ["14", "15", "16"];
+    public int AutoEncoderEpochs { get; init; } = 5;
+    public int ClassifierEpochs { get; init; } = 2;
+    public int MultiTaskEpochs { get; init; } = 4;
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Reconstruction errors are the mean of this top fraction of per-pixel squared errors (robust to boxes
+    /// that only partly hold the object).</summary>
+    public double ErrorTopFraction { get; init; } = 0.25;
+    public Dictionary<string, ComponentStats> Stats { get; init; } = new();
+    public int[] Resolutions { get; init; } = AnomalyMapCache.DefaultResolutions;
+}
+
+/// <summary>Raw per-object outputs of both teachers, before normalisation.</summary>
+public sealed record RawComponents(float[] AppError, float[] MotionError, float[] AppLogit, float[] MotionLogit,
+    float[] ArrowOfTime, float[] Irregularity, float[] MiddleError);
+
+/// <summary>
+/// The two teachers' networks. T1 = appearance AE + motion AE + appearance and motion classifiers (normal vs
+/// pseudo-abnormal); T2 = the multi-task 3D-conv network. Object score of a teacher = softplus of the mean of its
+/// components' z-scores (z on normal calibration objects), so it is positive and 0 means "no object".
+/// </summary>
+public sealed class TeacherModels : IDisposable
+{
+    public const string ConfigFile = "teachers.json";
+    public const string ManifestFile = "manifest.json";
+    public static readonly string[] T1Components = ["app_error", "motion_error", "app_logit", "motion_logit"];
+    public static readonly string[] T2Components = ["arrow_of_time", "irregularity", "middle_error"];
+    public static readonly string[] WeightFiles = ["t1_app_ae.bin", "t1_motion_ae.bin", "t1_app_cls.bin", "t1_motion_cls.bin", "t2_multitask.bin"];
+
+    public ConvAutoEncoder AppAe { get; }
+    public ConvAutoEncoder MotionAe { get; }
+    public CropClassifier AppClassifier { get; }
+    public CropClassifier MotionClassifier { get; }
+    public MultiTaskNetwork MultiTask { get; }
+    public TeacherConfig Config { get; set; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    public TeacherModels(TeacherConfig config)
+    {
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        Config = config;
+        torch.manual_seed(config.Seed);
+        AppAe = new ConvAutoEncoder("app_ae", 1, 4, sigmoidOutput: true);
+        MotionAe = new ConvAutoEncoder("motion_ae", 2, 3, sigmoidOutput: false);
+        AppClassifier = new CropClassifier("app_cls", 2);
+        MotionClassifier = new CropClassifier("motion_cls", 4);
+        MultiTask = new MultiTaskNetwork("t2");
+    }
+
+    private torch.nn.Module[] Modules => [AppAe, MotionAe, AppClassifier, MotionClassifier, MultiTask];
+
+    public void Eval() { foreach (var m in Modules) m.eval(); }
+
+    public static TeacherModels Load(string dir)
+    {
+        string cfgPath = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"no trained teachers in {dir} (missing {ConfigFile}); run `./vad teachers train` first");
+        var cfg = JsonSerializer.Deserialize<TeacherConfig>(File.ReadAllText(cfgPath), Json) ?? throw new InvalidDataException($"{cfgPath}: empty");
+        var m = new TeacherModels(cfg);
+        var mods = m.Modules;
+        for (int k = 0; k < mods.Length; k++) mods[k].load(Path.Combine(dir, WeightFiles[k]));
+        m.Eval();
+        return m;
+    }
+
+    public void Save(string dir, string dataset)
+    {
+        Directory.CreateDirectory(dir);
+        var mods = Modules;
+        for (int k = 0; k < mods.Length; k++) mods[k].save(Path.Combine(dir, WeightFiles[k]));
+        File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
+        var files = WeightFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile)
+            .Where(f => File.Exists(Path.Combine(dir, f)))
+            .ToDictionary(f => f, f => AnomalyMapCache.Sha256OfFile(Path.Combine(dir, f)));
+        var manifest = new Dictionary<string, object>
+        {
+            ["t1_sha256"] = WeightsHash(dir, "t1"),
+            ["t2_sha256"] = WeightsHash(dir, "t2"),
+            ["files_sha256"] = files,
+            ["dataset"] = dataset,
+            ["created_utc"] = DateTime.UtcNow.ToString("O"),
+            ["command"] = "./vad teachers train --dataset " + dataset + " --out " + dir,
+        };
+        File.WriteAllText(Path.Combine(dir, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+    }
+
+    /// <summary>sha256 over a teacher's weight files, its config and the detector background (in that order).</summary>
+    public static string WeightsHash(string dir, string teacher)
+    {
+        var names = WeightFiles.Where(f => f.StartsWith(teacher + "_", StringComparison.Ordinal))
+            .Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var n in names)
+        {
+            string p = Path.Combine(dir, n);
+            if (File.Exists(p)) sha.AppendData(File.ReadAllBytes(p));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>Per-sample mean of the top fraction of squared errors.</summary>
+    public Tensor TopError(Tensor x, Tensor recon)
+    {
+        using var e = (x - recon).pow(2).flatten(1);
+        int k = Math.Max(1, (int)(e.shape[1] * Config.ErrorTopFraction));
+        var (values, idx) = e.topk(k, dim: 1);
+        using (idx) using (values) return values.mean(new long[] { 1 });
+    }
+
+    public static Tensor ClassifierInput(Tensor x, Tensor recon) => torch.cat(new[] { x, (x - recon).abs() }, 1);
+
+    /// <summary>Stack [B, 7, S, S] -> the six neighbours [B, 6, S, S] and the middle [B, 1, S, S].</summary>
+    public static (Tensor Neighbours, Tensor Middle) SplitStack(Tensor stack)
+    {
+        int mid = InputSizes.StackFrames / 2;
+        var idx = torch.tensor(Enumerable.Range(0, InputSizes.StackFrames).Where(k => k != mid).Select(k => (long)k).ToArray());
+        return (stack.index_select(1, idx), stack.narrow(1, mid, 1));
+    }
+
+    /// <summary>Raw components for a batch. app [B*64*64], motion [B*2*32*32], stack [B*7*32*32] (pixel/255).</summary>
+    public RawComponents Raw(int count, float[] app, float[] motion, float[] stack, bool t1 = true, bool t2 = true)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        float[] Arr(Tensor t) => t.to_type(ScalarType.Float32).data<float>().ToArray();
+        float[] empty = [];
+        float[] ae = empty, me = empty, al = empty, ml = empty, aot = empty, mi = empty, mid = empty;
+        if (t1)
+        {
+            var a = torch.tensor(app, new long[] { count, 1, InputSizes.Appearance, InputSizes.Appearance });
+            var m = torch.tensor(motion, new long[] { count, 2, InputSizes.Motion, InputSizes.Motion });
+            var ar = AppAe.forward(a);
+            var mr = MotionAe.forward(m);
+            ae = Arr(TopError(a, ar));
+            me = Arr(TopError(m, mr));
+            al = Arr(AppClassifier.forward(ClassifierInput(a, ar)));
+            ml = Arr(MotionClassifier.forward(ClassifierInput(m, mr)));
+        }
+        if (t2)
+        {
+            var s = torch.tensor(stack, new long[] { count, InputSizes.StackFrames, InputSizes.Stack, InputSizes.Stack });
+            var (aotL, miL) = MultiTask.forward(s.unsqueeze(1));
+            aot = Arr(aotL);
+            mi = Arr(miL);
+            var (nb, middle) = SplitStack(s);
+            var pred = MultiTask.PredictMiddle(nb);
+            mid = Arr((pred - middle).abs().flatten(1).mean(new long[] { 1 }));
+        }
+        return new RawComponents(ae, me, al, ml, aot, mi, mid);
+    }
+
+    public static float[] Component(RawComponents r, string name) => name switch
+    {
+        "app_error" => r.AppError,
+        "motion_error" => r.MotionError,
+        "app_logit" => r.AppLogit,
+        "motion_logit" => r.MotionLogit,
+        "arrow_of_time" => r.ArrowOfTime,
+        "irregularity" => r.Irregularity,
+        "middle_error" => r.MiddleError,
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>Object scores of one teacher: softplus(mean of the components' z-scores).</summary>
+    public float[] Scores(RawComponents r, string teacher)
+    {
+        var names = teacher == "t1" ? T1Components : T2Components;
+        int n = Component(r, names[0]).Length;
+        var result = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            double z = 0;
+            foreach (var c in names) z += Config.Stats[c].Z(Component(r, c)[i]);
+            z /= names.Length;
+            result[i] = (float)(z > 20 ? z : Math.Log(1 + Math.Exp(z)));
+        }
+        return result;
+    }
+
+    public void Dispose() { foreach (var m in Modules) m.Dispose(); }
+}

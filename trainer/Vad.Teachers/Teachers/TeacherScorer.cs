@@ -1,0 +1,76 @@
+using OpenCvSharp;
+using Vad.Core.Maps;
+using Vad.Teachers.Data;
+using Vad.Teachers.Detection;
+using Vad.Teachers.Objects;
+
+namespace Vad.Teachers.Teachers;
+
+/// <summary>Scored objects of one frame: boxes with each teacher's object score.</summary>
+public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, float[] T1, float[] T2);
+
+/// <summary>Detects, builds object inputs and scores every frame of a clip with T1 and/or T2.</summary>
+public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector)
+{
+    private const int BatchObjects = 256;
+
+    public FrameObjects[] ScoreFrames(IReadOnlyList<Mat> frames, bool t1, bool t2, Action<int>? onFrame = null)
+    {
+        using var motion = t1 ? ClipMotion.Compute(frames) : null;
+        var dets = new List<DetectedObject>[frames.Count];
+        var refs = new List<(int Frame, int Obj)>();
+        for (int i = 0; i < frames.Count; i++)
+        {
+            dets[i] = detector.Detect(frames[i]).ToList();
+            for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
+        }
+        var s1 = dets.Select(d => new float[d.Count]).ToArray();
+        var s2 = dets.Select(d => new float[d.Count]).ToArray();
+        int a = InputSizes.Appearance * InputSizes.Appearance, m = 2 * InputSizes.Motion * InputSizes.Motion;
+        int st = InputSizes.StackFrames * InputSizes.Stack * InputSizes.Stack;
+        int done = 0;
+        for (int start = 0; start < refs.Count; start += BatchObjects)
+        {
+            var batch = refs.Skip(start).Take(BatchObjects).ToList();
+            var app = new float[t1 ? batch.Count * a : 0];
+            var mot = new float[t1 ? batch.Count * m : 0];
+            var stack = new float[t2 ? batch.Count * st : 0];
+            for (int b = 0; b < batch.Count; b++)
+            {
+                var (f, k) = batch[b];
+                var box = dets[f][k].Box;
+                if (t1)
+                {
+                    ObjectCrops.AppearanceInto(frames[f], box, InputSizes.Appearance, app.AsSpan(b * a, a));
+                    ObjectCrops.MotionInto(motion!, f, box, mot.AsSpan(b * m, m));
+                }
+                if (t2)
+                {
+                    var bytes = ObjectCrops.StackBytes(frames, f, box, InputSizes.StackFrames / 2, 1, InputSizes.Stack);
+                    for (int p = 0; p < st; p++) stack[b * st + p] = bytes[p] / 255f;
+                }
+            }
+            var raw = models.Raw(batch.Count, app, mot, stack, t1, t2);
+            var o1 = t1 ? models.Scores(raw, "t1") : null;
+            var o2 = t2 ? models.Scores(raw, "t2") : null;
+            for (int b = 0; b < batch.Count; b++)
+            {
+                var (f, k) = batch[b];
+                if (o1 is not null) s1[f][k] = o1[b];
+                if (o2 is not null) s2[f][k] = o2[b];
+            }
+            int upTo = start + batch.Count < refs.Count ? refs[start + batch.Count].Frame : frames.Count;
+            if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }
+        }
+        if (done < frames.Count) onFrame?.Invoke(frames.Count - done);
+        return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], s1[i], s2[i])).ToArray();
+    }
+
+    public static List<FrameMaps> Maps(FrameObjects[] frames, string teacher, int width, int height, int[] resolutions) =>
+        frames.Select(fo =>
+        {
+            var scores = teacher == "t1" ? fo.T1 : fo.T2;
+            var boxes = fo.Objects.Select((o, k) => new ScoredBox(o.Box.X, o.Box.Y, o.Box.Width, o.Box.Height, scores[k])).ToList();
+            return AnomalyMapPainter.FrameFromBoxes(width, height, boxes, resolutions);
+        }).ToList();
+}
