@@ -156,6 +156,8 @@ public sealed class BatchingEngine : IAsyncDisposable
         }
         Interlocked.Add(ref _batchTicks, Stopwatch.GetTimestamp() - start);
         Interlocked.Increment(ref _batches);
+        VadMetrics.Batches.Add(1);
+        VadMetrics.BatchSize.Record(n);
         Interlocked.Add(ref _frames, n);
         foreach (var (camera, list) in _byCamera)
         {

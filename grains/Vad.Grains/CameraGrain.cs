@@ -141,6 +141,7 @@ public sealed class CameraGrain(
                 throw Reject($"sequence number {frame.Sequence} does not follow {last}");
             _lastSequence = frame.Sequence;
             _received++;
+            VadMetrics.FramesReceived.Add(1);
             RecordOutcome(new InFlight(frame.Sequence, frame.Timestamp, 0), new Outcome(null, "camera_disabled"));
             return Ack(FrameStatus.Dropped, "camera_disabled");
         }
@@ -190,6 +191,7 @@ public sealed class CameraGrain(
         _ring[_position % _ring.Length] = new Buffered(frame.Sequence, frame.Timestamp, frame.Pixels);
         _position++;
         _received++;
+        VadMetrics.FramesReceived.Add(1);
     }
 
     // Submits the triple centred at `centre`; Busy means the inference queue is full.
@@ -324,7 +326,10 @@ public sealed class CameraGrain(
             if (outcome.Scored is { } s)
             {
                 _scored++;
-                _latencies.Add((float)Stopwatch.GetElapsedTime(s.SubmittedTicks).TotalMilliseconds);
+                double latency = Stopwatch.GetElapsedTime(s.SubmittedTicks).TotalMilliseconds;
+                _latencies.Add((float)latency);
+                VadMetrics.FramesScored.Add(1);
+                VadMetrics.FrameLatency.Record(latency);
                 float smoothed = _tracker.Smooth(s.Score);
                 _lastScore = smoothed;
                 _lastScoredTime = head.Timestamp;
@@ -333,11 +338,13 @@ public sealed class CameraGrain(
                 _scores.Add(new ScorePoint(head.Sequence, s.Score, smoothed));
                 var ev = _tracker.Observe(head.Sequence, head.Timestamp, smoothed, s.Map, s.MapSize, s.ModelVersion, DateTime.UtcNow);
                 if (ev is not null) _events.Add(ev);
+                if (ev?.Kind == AlertEventKind.Opened) VadMetrics.AlertsOpened.Add(1);
             }
             else
             {
                 string reason = outcome.DropReason ?? "unknown";
                 _dropped[reason] = _dropped.GetValueOrDefault(reason) + 1;
+                VadMetrics.FramesDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
             }
         }
     }

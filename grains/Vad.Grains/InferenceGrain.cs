@@ -116,13 +116,17 @@ public sealed class InferenceGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        try
+        // On silo shutdown the directory drops this silo's grains by itself (membership); otherwise say so now.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
-            await grainFactory.GetGrain<IClusterDirectoryGrain>(0).UnregisterInference(this.GetPrimaryKeyString());
-        }
-        catch (Exception e)
-        {
-            logger.LogDebug(e, "Could not unregister {Key}", this.GetPrimaryKeyString());
+            try
+            {
+                await grainFactory.GetGrain<IClusterDirectoryGrain>(0).UnregisterInference(this.GetPrimaryKeyString());
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Could not unregister {Key}", this.GetPrimaryKeyString());
+            }
         }
         if (_engine is not null)
         {

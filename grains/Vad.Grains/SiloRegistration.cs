@@ -19,6 +19,10 @@ public sealed class SiloRegistration(
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
+    /// <summary>True once the silo registered and (on a gpu silo) its inference grains loaded the model.</summary>
+    public bool IsReady { get; private set; }
+    public string? LastError { get; private set; }
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(SiloRegistration), ServiceLifecycleStage.Active, OnStart, OnStop);
 
@@ -56,15 +60,20 @@ public sealed class SiloRegistration(
             });
             foreach (var key in InferenceKeys())
                 await grainFactory.GetGrain<IInferenceGrain>(key).Start();
+            IsReady = !_stop.IsCancellationRequested;
+            LastError = null;
         }
         catch (Exception e) when (!throwOnError)
         {
+            IsReady = false;
+            LastError = e.Message;
             logger.LogWarning("Silo registration failed (retrying in {Heartbeat}): {Error}", Heartbeat, e.Message);
         }
     }
 
     private async Task OnStop(CancellationToken ct)
     {
+        IsReady = false;
         _stop.Cancel();
         await _loop;
     }

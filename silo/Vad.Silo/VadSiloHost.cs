@@ -1,0 +1,155 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using StackExchange.Redis;
+using Vad.Contracts;
+using Vad.Grains;
+
+namespace Vad.Silo;
+
+/// <summary>
+/// One place that configures a silo (the host, the tests' TestCluster and the in-process demo all call it) and a client.
+/// </summary>
+public static class VadSiloHost
+{
+    /// <summary>Grains, placement, roles metadata, streams, storage and (for real hosts) clustering and endpoints.</summary>
+    public static ISiloBuilder ConfigureSilo(ISiloBuilder silo, VadConfig cfg, bool clusteringAndEndpoints = true)
+    {
+        if (clusteringAndEndpoints)
+        {
+            if (cfg.UseRedisClustering)
+            {
+                silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(cfg.Redis!));
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ServiceId = cfg.ServiceId;
+                    o.ClusterId = cfg.ClusterId;
+                });
+                silo.ConfigureEndpoints(cfg.AdvertisedIp, cfg.SiloPort, cfg.GatewayPort, listenOnAnyHostAddress: true);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(cfg.SiloPort, cfg.GatewayPort, serviceId: cfg.ServiceId, clusterId: cfg.ClusterId);
+            }
+            silo.Configure<SiloOptions>(o => o.SiloName = cfg.SiloName);
+            if (cfg.TlsCert is not null) UseTls(silo, cfg);
+        }
+
+        if (cfg.UseRedisStorage)
+        {
+            silo.Services.AddRedisGrainStorage(VadStreams.Storage, o => o.ConfigurationOptions = ConfigurationOptions.Parse(cfg.Redis!));
+            silo.Services.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = ConfigurationOptions.Parse(cfg.Redis!));
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage(VadStreams.Storage);
+            silo.AddMemoryGrainStorage("PubSubStore");
+        }
+        silo.AddMemoryStreams(VadStreams.Provider);
+
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloRoles.MetadataKey] = string.Join(",", cfg.Roles),
+            [SiloRoles.DevicesMetadataKey] = string.Join(",", cfg.GpuDevices),
+        });
+        silo.Services.AddSingleton<GpuPlacementDirector>();
+        silo.Services.AddPlacementDirector<GpuPlacementStrategy>(sp => sp.GetRequiredService<GpuPlacementDirector>());
+        silo.Services.Configure<VadSiloOptions>(o =>
+        {
+            o.Roles = cfg.Roles;
+            o.GpuDevices = cfg.GpuDevices;
+            o.ModelPath = cfg.ModelPath;
+        });
+        silo.Services.Configure<InferenceOptions>(o =>
+        {
+            o.MaxBatchSize = cfg.MaxBatchSize;
+            o.MaxDelayMs = cfg.MaxDelayMs;
+            o.QueueCapacity = cfg.QueueCapacity;
+        });
+        silo.Services.AddOptions<CameraOptions>();
+        silo.Services.AddSingleton<SiloRegistration>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloRegistration>());
+        // Graceful shutdown: grains (and so the inference grains' queued batches) get this long to deactivate.
+        silo.Services.Configure<GrainCollectionOptions>(o => o.DeactivationTimeout = cfg.ShutdownTimeout);
+        return silo;
+    }
+
+    public static IClientBuilder ConfigureClient(IClientBuilder client, VadConfig cfg)
+    {
+        if (cfg.UseRedisClustering)
+        {
+            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(cfg.Redis!));
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ServiceId = cfg.ServiceId;
+                o.ClusterId = cfg.ClusterId;
+            });
+        }
+        else
+        {
+            client.UseLocalhostClustering(cfg.GatewayPort, cfg.ServiceId, cfg.ClusterId);
+        }
+        if (cfg.TlsCert is not null) UseTls(client, cfg);
+        client.AddMemoryStreams(VadStreams.Provider);
+        return client;
+    }
+
+    private static X509Certificate2 LoadCertificate(VadConfig cfg) =>
+        X509Certificate2.CreateFromPemFile(cfg.TlsCert!, cfg.TlsKey);
+
+    private static bool ValidateWithCa(VadConfig cfg, X509Certificate2? remote, SslPolicyErrors errors)
+    {
+        if (remote is null) return false;
+        if (cfg.TlsCa is null) return errors == SslPolicyErrors.None;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.ImportFromPemFile(cfg.TlsCa);
+        return chain.Build(remote);
+    }
+
+    private static void UseTls(ISiloBuilder silo, VadConfig cfg) =>
+        silo.UseTls(LoadCertificate(cfg), o =>
+        {
+            o.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+            o.RemoteCertificateValidation = (cert, _, errors) => ValidateWithCa(cfg, cert, errors);
+        });
+
+    private static void UseTls(IClientBuilder client, VadConfig cfg) =>
+        client.UseTls(LoadCertificate(cfg), o =>
+        {
+            o.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+            o.RemoteCertificateValidation = (cert, _, errors) => ValidateWithCa(cfg, cert, errors);
+        });
+
+    /// <summary>The silo process: Orleans + Kestrel on VAD_HTTP_PORT with /health/live, /health/ready and /metrics.</summary>
+    public static WebApplication Build(string[] args, VadConfig cfg)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(cfg.HttpPort));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = cfg.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        builder.UseOrleans(silo => ConfigureSilo(silo, cfg));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter("Microsoft.Orleans")
+            .AddMeter(VadMetrics.MeterName)
+            .AddPrometheusExporter());
+        var app = builder.Build();
+        app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+        app.MapGet("/health/ready", (SiloRegistration registration) =>
+            registration.IsReady
+                ? Results.Ok(new { status = "ready", roles = cfg.Roles })
+                : Results.Json(new { status = "starting", error = registration.LastError }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Lifetime.ApplicationStopping.Register(() =>
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vad.Silo")
+                .LogInformation("Shutting down: draining in-flight batches (timeout {Timeout})", cfg.ShutdownTimeout));
+        return app;
+    }
+}
