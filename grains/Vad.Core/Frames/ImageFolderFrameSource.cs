@@ -54,7 +54,7 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
     /// <summary>The image files of a folder in natural numeric order.</summary>
     public static IReadOnlyList<string> ListFrames(string folder) =>
         Directory.EnumerateFiles(folder)
-            .Where(f => Extensions.Contains(Path.GetExtension(f)))
+            .Where(f => Extensions.Contains(Path.GetExtension(f)) && !Path.GetFileName(f).StartsWith("._", StringComparison.Ordinal))
             .OrderBy(f => Path.GetFileName(f), NaturalStringComparer.Instance)
             .ToList();
 
