@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using Vad.Core;
 using Vad.Core.Cli;
 using Vad.Core.Datasets;
 using Vad.Core.Frames;
@@ -26,7 +27,7 @@ public static class DecodeBenchmarkCommand
             Console.WriteLine("usage: ./vad bench decode [--json FILE] [--dataset PED2_DIR] [--seconds N] [--repeat N]");
             return 0;
         }
-        string json = a.GetOr("json", Path.Combine("bench", "results", "decode.json"));
+        string json = a.Get("json") ?? RepoPaths.Resolve(Path.Combine("bench", "results", "decode.json"));
         string? ped2 = a.Get("dataset") ?? KnownDatasets.FindPed2();
         int seconds = a.GetInt("seconds", 40);
         int repeat = a.GetInt("repeat", 3);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Spectre.Console;
+using Vad.Core;
 using Vad.Core.Cli;
 using Vad.Core.Datasets;
 using Vad.Core.Evaluation;
@@ -23,7 +24,7 @@ public static class DemoCommand
             return 0;
         }
         string? root = a.Get("dataset") ?? KnownDatasets.FindPed2();
-        string output = a.GetOr("out", Path.Combine("runs", "demo"));
+        string output = a.Get("out") ?? RepoPaths.Resolve(Path.Combine("runs", "demo"));
         double sigma = a.GetDouble("sigma", 3);
         a.RejectUnknown();
         if (root is null) throw new CommandArgsException("Ped2 not found: pass --dataset DIR");
