@@ -265,7 +265,8 @@ public sealed class Decoder : nn.Module<Tensor, Tensor>
         for (int i = 0; i < upsamplings; i++)
         {
             bool last = i == upsamplings - 1;
-            int outC = last ? cfg.Channels : Math.Max(16, inC / 2);
+            // Narrow on purpose: the decoder only serves phase 1 and would otherwise cost more than the encoder.
+            int outC = last ? cfg.Channels : Math.Max(8, i == 0 ? inC / 4 : inC / 2);
             layers.append($"up{i}", nn.ConvTranspose2d(inC, outC, 4, stride: 2, padding: 1));
             if (!last)
             {

@@ -1,0 +1,147 @@
+using TorchSharp;
+using Vad.Student.Model;
+using Vad.Student.Training;
+using Vad.Torch;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Vad.Student.Tests;
+
+public class TrainerTests
+{
+    public TrainerTests() => TorchRuntime.EnsureLoaded();
+
+    internal static StudentConfig Tiny(int frames = 3) => new()
+    {
+        Profile = "tiny", InputWidth = 48, InputHeight = 32, Channels = 1, Frames = frames, Blocks = 1, Heads = 2, HeadDim = 8,
+        DownsamplingFilters = [8, 16, 32], HeadResolutions = [1, 4, 16], HeadHidden = 8,
+    };
+
+    private static string TempDir() => Directory.CreateTempSubdirectory("vad-student-").FullName;
+
+    private static Tensor[][] Teachers(StudentConfig cfg, int n, int teachers) =>
+        Enumerable.Range(0, teachers).Select(_ => cfg.HeadResolutions.Select(r => rand(n, 1, r, r)).ToArray()).ToArray();
+
+    [Theory]
+    [InlineData(AdversarialMode.PerTeacher)]
+    [InlineData(AdversarialMode.TwoBranch)]
+    [InlineData(AdversarialMode.ThreeClass)]
+    public void Discriminator_fake_term_trains_D_and_not_the_student(AdversarialMode mode)
+    {
+        var cfg = Tiny();
+        string dir = TempDir();
+        try
+        {
+            using var trainer = new StudentTrainer(cfg, new TrainOptions { Mode = mode, BatchSize = 4 }, new SyntheticDistillationData(cfg, 8, 2, 1), dir);
+            Assert.Equal(mode == AdversarialMode.ThreeClass ? 1 : 2, trainer.Discriminators.Count);
+            using var x = rand(4, cfg.InputChannels, cfg.InputHeight, cfg.InputWidth);
+            var maps = trainer.Student.call(x);
+            var teachers = Teachers(cfg, 4, 2);
+
+            // D's gradient with two different fake inputs (same real inputs) differs only through the fake term.
+            double[] DGrads(Tensor[] fake)
+            {
+                foreach (var d in trainer.Discriminators) d.zero_grad();
+                trainer.DiscriminatorLoss(fake, teachers).backward();
+                return trainer.Discriminators.SelectMany(d => d.parameters())
+                    .SelectMany(p => p.grad is null ? new float[p.numel()] : p.grad.contiguous().data<float>().ToArray()).Select(v => (double)v).ToArray();
+            }
+            var fake1 = maps.Select(m => m.detach().requires_grad_()).ToArray();
+            var g1 = DGrads(fake1);
+            var g2 = DGrads(maps.Select(m => (m.detach() + 1).requires_grad_()).ToArray());
+            Assert.True(g1.Zip(g2).Max(p => Math.Abs(p.First - p.Second)) > 1e-7, "the fake term sends no gradient into D");
+            // It also flows through D down to its (detached) input, and never into the student.
+            Assert.True(fake1.Sum(f => f.grad!.abs().sum().item<float>()) > 0);
+            Assert.All(trainer.Student.parameters(), p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0));
+
+            // The generator term reaches the student's heads.
+            var g = trainer.GeneratorLoss(maps);
+            g.backward();
+            double sGrad = trainer.Student.Heads.SelectMany(h => h.parameters()).Sum(p => p.grad is null ? 0 : p.grad.abs().sum().item<float>());
+            Assert.True(sGrad > 0, "the adversarial loss does not reach the student");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Distillation_loss_is_the_lambda_weighted_sum_of_head_mses()
+    {
+        var cfg = Tiny();
+        string dir = TempDir();
+        try
+        {
+            using var trainer = new StudentTrainer(cfg, new TrainOptions { Lambda = [1.0, 0.5], BatchSize = 4 }, new SyntheticDistillationData(cfg, 8, 2, 1), dir);
+            var s = cfg.HeadResolutions.Select(r => zeros(2, 1, r, r)).ToArray();
+            var t = new[]
+            {
+                cfg.HeadResolutions.Select(r => ones(2, 1, r, r)).ToArray(),
+                cfg.HeadResolutions.Select(r => full(2, 1, r, r, 2f)).ToArray(),
+            };
+            // teacher 1: 3 heads x MSE 1 x lambda 1 = 3; teacher 2: 3 heads x MSE 4 x lambda 0.5 = 6
+            Assert.Equal(9.0, trainer.DistillationLoss(s, t).item<float>(), 4);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Both_phases_lower_their_losses_on_synthetic_data()
+    {
+        var cfg = Tiny();
+        string dir = TempDir();
+        try
+        {
+            var data = new SyntheticDistillationData(cfg, 8, 2, 3);
+            using var trainer = new StudentTrainer(cfg, new TrainOptions { BatchSize = 8, LearningRate = 3e-3, Adversarial = false }, data, dir);
+            int[] all = Enumerable.Range(0, 8).ToArray();
+            double r0 = trainer.Phase1Step(all).Reconstruction, r1 = 0;
+            for (int i = 0; i < 15; i++) r1 = trainer.Phase1Step(all).Reconstruction;
+            Assert.True(r1 < r0, $"reconstruction {r0} -> {r1}");
+            double k0 = trainer.Phase2Step(all).Distillation, k1 = 0;
+            for (int i = 0; i < 15; i++) k1 = trainer.Phase2Step(all).Distillation;
+            Assert.True(k1 < k0, $"distillation {k0} -> {k1}");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    private static float[] Weights(nn.Module m) => m.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+
+    [Fact]
+    public void A_killed_run_resumes_from_its_step_with_identical_weights_and_continues_like_an_uninterrupted_one()
+    {
+        var cfg = Tiny();
+        var data = new SyntheticDistillationData(cfg, 16, 2, 5);
+        var options = new TrainOptions { BatchSize = 4, Phase1Epochs = 1, Phase2Epochs = 1, CheckpointEverySteps = 2, Seed = 9 };
+        string a = TempDir(), b = TempDir();
+        try
+        {
+            // Interrupted: 6 steps (checkpoint at 6), the process "dies", a new trainer resumes and finishes.
+            float[] atKill;
+            using (var first = new StudentTrainer(cfg, options with { MaxSteps = 6 }, data, a))
+            {
+                first.Run();
+                Assert.Equal(6, first.State.GlobalStep);
+                atKill = Weights(first.Student);
+            }
+            using var resumed = new StudentTrainer(cfg, options, data, a);
+            Assert.NotEqual(atKill, Weights(resumed.Student)); // a fresh trainer starts elsewhere (seeded init != trained)
+            Assert.True(resumed.TryResume());
+            Assert.Equal(6, resumed.State.GlobalStep);
+            Assert.Equal(2, resumed.State.Phase);
+            Assert.Equal(2, resumed.State.StepInEpoch);
+            Assert.Equal(atKill, Weights(resumed.Student));
+            resumed.Run();
+            Assert.True(resumed.State.Finished);
+            Assert.Equal(8, resumed.State.GlobalStep);
+
+            using var straight = new StudentTrainer(cfg, options, data, b);
+            straight.Run();
+            var w1 = Weights(resumed.Student);
+            var w2 = Weights(straight.Student);
+            Assert.Equal(w2.Length, w1.Length);
+            float diff = w1.Zip(w2).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(diff < 1e-5f, $"resumed run differs from the uninterrupted one by {diff}");
+            Assert.Equal(straight.State.History.Count, resumed.State.History.Count);
+        }
+        finally { Directory.Delete(a, true); Directory.Delete(b, true); }
+    }
+}

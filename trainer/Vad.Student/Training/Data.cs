@@ -1,0 +1,205 @@
+using Vad.Core.Datasets;
+using Vad.Core.Frames;
+using Vad.Core.Maps;
+using Vad.Student.Model;
+
+namespace Vad.Student.Training;
+
+/// <summary>A clip decoded once at the student's input size (row-major, interleaved channels).</summary>
+public sealed record ClipFrames(string Name, int Width, int Height, int Channels, IReadOnlyList<byte[]> Frames);
+
+/// <summary>Builds the student's input: frames x(i-t), x(i), x(i+t) (edges clamped) stacked on channels, pixel/255.</summary>
+public static class StudentInput
+{
+    /// <summary>Indices of the frames stacked for frame i, in channel order (the same at training and test time).</summary>
+    public static int[] FrameIndices(int i, int count, StudentConfig cfg) => cfg.Frames == 1
+        ? [i]
+        : [Math.Max(0, i - cfg.StrideT), i, Math.Min(count - 1, i + cfg.StrideT)];
+
+    /// <summary>Writes the [F*C, H, W] input of frame <paramref name="i"/> of <paramref name="clip"/> into <paramref name="dst"/>.</summary>
+    public static void Fill(ClipFrames clip, int i, StudentConfig cfg, Span<float> dst)
+    {
+        var idx = FrameIndices(i, clip.Frames.Count, cfg);
+        for (int f = 0; f < idx.Length; f++) FillFrame(clip.Frames[idx[f]], clip.Width, clip.Height, cfg.Channels, dst[(f * cfg.Channels * clip.Width * clip.Height)..]);
+    }
+
+    /// <summary>HWC bytes -> CHW floats in [0, 1].</summary>
+    public static void FillFrame(byte[] hwc, int width, int height, int channels, Span<float> dst)
+    {
+        int plane = width * height;
+        const float inv = 1f / 255f;
+        if (channels == 1)
+        {
+            for (int p = 0; p < plane; p++) dst[p] = hwc[p] * inv;
+            return;
+        }
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < channels; c++)
+                dst[c * plane + p] = hwc[p * channels + c] * inv;
+    }
+
+    public static ClipFrames Decode(DatasetVideo video, StudentConfig cfg)
+    {
+        var options = new FrameSourceOptions
+        {
+            Width = cfg.InputWidth,
+            Height = cfg.InputHeight,
+            PixelFormat = cfg.Channels == 1 ? FramePixelFormat.Gray8 : FramePixelFormat.Rgb24,
+        };
+        using var source = FrameSource.Open(video.Source, options);
+        var frames = source.ReadFrames().Select(f => f.Data).ToList();
+        return new ClipFrames(video.Name, cfg.InputWidth, cfg.InputHeight, cfg.Channels, frames);
+    }
+}
+
+/// <summary>Training samples for both phases: inputs, the middle frame (phase 1) and every teacher's maps (phase 2).</summary>
+public interface IDistillationData
+{
+    StudentConfig Config { get; }
+    int Count { get; }
+    IReadOnlyList<string> Teachers { get; }
+    /// <summary>input: B*F*C*H*W; middle: B*C*H*W; targets[teacher][head]: B*r*r (null when only phase 1 is needed).</summary>
+    void Fill(ReadOnlySpan<int> samples, float[] input, float[]? middle, float[][][]? targets);
+}
+
+/// <summary>The normal training clips of a dataset with the teachers' cached maps of the same frames.</summary>
+public sealed class CachedDistillationData : IDistillationData
+{
+    private readonly List<ClipFrames> clips;
+    private readonly List<(int Clip, int Frame)> samples = new();
+    // maps[teacher][clip] -> cached file
+    private readonly AnomalyMapFile[][] maps;
+    private readonly int[][] headIndex;
+
+    public StudentConfig Config { get; }
+    public int Count => samples.Count;
+    public IReadOnlyList<string> Teachers { get; }
+    /// <summary>Per teacher: the divisor applied to its maps (a high percentile of its training frame scores) so both teachers' targets share a scale.</summary>
+    public IReadOnlyDictionary<string, float> TeacherScales { get; }
+    public IReadOnlyDictionary<string, string> TeacherHashes { get; }
+
+    public CachedDistillationData(StudentConfig cfg, IReadOnlyList<ClipFrames> clips, string? teachersRoot, string split,
+        IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99)
+    {
+        Config = cfg;
+        this.clips = clips.ToList();
+        for (int c = 0; c < clips.Count; c++)
+            for (int f = 0; f < clips[c].Frames.Count; f++) samples.Add((c, f));
+        if (teachersRoot is null)
+        {
+            Teachers = [];
+            maps = [];
+            headIndex = [];
+            TeacherScales = new Dictionary<string, float>();
+            TeacherHashes = new Dictionary<string, string>();
+            return;
+        }
+        string mapsRoot = Path.Combine(teachersRoot, "maps");
+        if (!Directory.Exists(mapsRoot)) throw new AnomalyMapCacheException($"no teacher map cache under {mapsRoot}");
+        Teachers = teachers ?? Directory.GetDirectories(mapsRoot).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        if (Teachers.Count == 0) throw new AnomalyMapCacheException($"no teachers in {mapsRoot}");
+        maps = new AnomalyMapFile[Teachers.Count][];
+        headIndex = new int[Teachers.Count][];
+        var scales = new Dictionary<string, float>();
+        var hashes = new Dictionary<string, string>();
+        for (int t = 0; t < Teachers.Count; t++)
+        {
+            string dir = AnomalyMapCache.TeacherDir(teachersRoot, Teachers[t]);
+            try { hashes[Teachers[t]] = AnomalyMapCache.ReadManifest(dir).WeightsSha256; }
+            catch (AnomalyMapCacheException) { hashes[Teachers[t]] = "unknown (no manifest)"; }
+            maps[t] = new AnomalyMapFile[clips.Count];
+            for (int c = 0; c < clips.Count; c++)
+            {
+                string path = AnomalyMapCache.VideoPath(teachersRoot, Teachers[t], split, clips[c].Name);
+                if (!File.Exists(path)) throw new AnomalyMapCacheException($"teacher {Teachers[t]}: no cached maps for {split}/{clips[c].Name} ({path})");
+                var file = AnomalyMapCache.Read(path);
+                if (file.Frames.Count != clips[c].Frames.Count)
+                    throw new AnomalyMapCacheException($"{path}: {file.Frames.Count} frames cached, the clip has {clips[c].Frames.Count}");
+                maps[t][c] = file;
+            }
+            var header = maps[t][0].Header;
+            headIndex[t] = cfg.HeadResolutions.Select(r =>
+            {
+                int k = Array.IndexOf(header.Resolutions, r);
+                if (k < 0) throw new AnomalyMapCacheException($"teacher {Teachers[t]} caches resolutions {string.Join(",", header.Resolutions)}, the student needs {r}");
+                return k;
+            }).ToArray();
+            var scores = maps[t].SelectMany(m => m.Frames.Select(f => f.Score)).Order().ToArray();
+            float q = scores.Length == 0 ? 1f : scores[Math.Min(scores.Length - 1, (int)(scalePercentile * scores.Length))];
+            scales[Teachers[t]] = q > 1e-6f ? q : 1f;
+        }
+        TeacherScales = scales;
+        TeacherHashes = hashes;
+    }
+
+    public void Fill(ReadOnlySpan<int> batch, float[] input, float[]? middle, float[][][]? targets)
+    {
+        var cfg = Config;
+        int frameSize = cfg.InputChannels * cfg.InputHeight * cfg.InputWidth;
+        int plane = cfg.Channels * cfg.InputHeight * cfg.InputWidth;
+        for (int b = 0; b < batch.Length; b++)
+        {
+            var (c, f) = samples[batch[b]];
+            var clip = clips[c];
+            StudentInput.Fill(clip, f, cfg, input.AsSpan(b * frameSize, frameSize));
+            if (middle is not null) StudentInput.FillFrame(clip.Frames[f], clip.Width, clip.Height, cfg.Channels, middle.AsSpan(b * plane, plane));
+            if (targets is null) continue;
+            for (int t = 0; t < maps.Length; t++)
+            {
+                float inv = 1f / TeacherScales[Teachers[t]];
+                var fm = maps[t][c].Frames[f];
+                for (int h = 0; h < cfg.HeadResolutions.Length; h++)
+                {
+                    int rr = cfg.HeadResolutions[h] * cfg.HeadResolutions[h];
+                    var src = fm.Maps[headIndex[t][h]];
+                    var dst = targets[t][h].AsSpan(b * rr, rr);
+                    for (int k = 0; k < rr; k++) dst[k] = src[k] * inv;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Random frames with targets that are a fixed function of the input (block brightness), for tests and smoke runs.</summary>
+public sealed class SyntheticDistillationData : IDistillationData
+{
+    private readonly float[][] inputs;
+
+    public StudentConfig Config { get; }
+    public int Count => inputs.Length;
+    public IReadOnlyList<string> Teachers { get; }
+
+    public SyntheticDistillationData(StudentConfig cfg, int count, int teachers, int seed)
+    {
+        Config = cfg;
+        Teachers = Enumerable.Range(1, teachers).Select(i => $"t{i}").ToList();
+        var rng = new Random(seed);
+        int size = cfg.InputChannels * cfg.InputHeight * cfg.InputWidth;
+        inputs = Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => (float)rng.NextDouble()).ToArray()).ToArray();
+    }
+
+    public void Fill(ReadOnlySpan<int> batch, float[] input, float[]? middle, float[][][]? targets)
+    {
+        var cfg = Config;
+        int size = cfg.InputChannels * cfg.InputHeight * cfg.InputWidth, plane = cfg.Channels * cfg.InputHeight * cfg.InputWidth;
+        int mid = cfg.Frames == 1 ? 0 : cfg.Channels * cfg.InputHeight * cfg.InputWidth;
+        for (int b = 0; b < batch.Length; b++)
+        {
+            var x = inputs[batch[b]];
+            x.CopyTo(input.AsSpan(b * size));
+            if (middle is not null) x.AsSpan(mid, plane).CopyTo(middle.AsSpan(b * plane));
+            if (targets is null) continue;
+            for (int t = 0; t < Teachers.Count; t++)
+                for (int h = 0; h < cfg.HeadResolutions.Length; h++)
+                {
+                    int r = cfg.HeadResolutions[h];
+                    for (int i = 0; i < r; i++)
+                        for (int j = 0; j < r; j++)
+                        {
+                            int y = Math.Min(cfg.InputHeight - 1, i * cfg.InputHeight / r), xx = Math.Min(cfg.InputWidth - 1, j * cfg.InputWidth / r);
+                            targets[t][h][b * r * r + i * r + j] = x[mid + y * cfg.InputWidth + xx] * (t + 1) * 0.5f;
+                        }
+                }
+        }
+    }
+}

@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vad.Student.Model;
+using static TorchSharp.torch;
+
+namespace Vad.Student.Training;
+
+public sealed record TrainOptions
+{
+    /// <summary>Phase 1: encoder + decoder reconstruct the middle frame.</summary>
+    public int Phase1Epochs { get; init; } = 2;
+    /// <summary>Phase 2: heads distilled from the teachers (+ adversarial terms).</summary>
+    public int Phase2Epochs { get; init; } = 20;
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = 1e-5;
+    /// <summary>alpha: weight of the generator's adversarial loss.</summary>
+    public double Alpha { get; init; } = 0.1;
+    /// <summary>lambda_T per teacher (1 each when null).</summary>
+    public double[]? Lambda { get; init; }
+    /// <summary>false = plain knowledge distillation (KD), true = KD + adversarial KD (AKD).</summary>
+    public bool Adversarial { get; init; } = true;
+    public AdversarialMode Mode { get; init; } = AdversarialMode.PerTeacher;
+    public int Seed { get; init; } = 42;
+    public int CheckpointEverySteps { get; init; } = 10;
+    /// <summary>Stop after this many steps in total (tests, smoke runs); null = all epochs.</summary>
+    public int? MaxSteps { get; init; }
+    /// <summary>Use every k-th training sample per epoch (consecutive frames are nearly identical; 1 = all).</summary>
+    public int SampleStep { get; init; } = 1;
+}
+
+/// <summary>Where training stands: the next step to run. Saved with every checkpoint.</summary>
+public sealed record TrainState
+{
+    public int Phase { get; set; } = 1;
+    public int Epoch { get; set; }
+    public int StepInEpoch { get; set; }
+    public long GlobalStep { get; set; }
+    public bool Finished { get; set; }
+    public List<EpochMetrics> History { get; set; } = new();
+    /// <summary>Sums of the running epoch (resumed mid-epoch).</summary>
+    public EpochMetrics Running { get; set; } = new();
+}
+
+public sealed record EpochMetrics
+{
+    public int Phase { get; set; }
+    public int Epoch { get; set; }
+    public int Steps { get; set; }
+    public double Reconstruction { get; set; }
+    public double Distillation { get; set; }
+    public double Adversarial { get; set; }
+    public double Discriminator { get; set; }
+    public double Seconds { get; set; }
+}
+
+public readonly record struct LossTerms(double Total, double Reconstruction, double Distillation, double Adversarial, double Discriminator);
+
+/// <summary>One training step's report for progress bars and logs.</summary>
+public sealed record StepReport(int Phase, int Epoch, int EpochsInPhase, int StepInEpoch, int StepsPerEpoch, long GlobalStep, long TotalSteps, LossTerms Loss, double StepsPerSecond);
+
+/// <summary>
+/// The paper's two-phase training. Phase 1: encoder + transposed-conv decoder, MSE to the middle frame. Phase 2: heads
+/// attached, decoder dropped, L = sum_T lambda_T sum_r MSE(S_r, T_r) + alpha sum_T L_adv(D_T(S)), discriminators trained
+/// in alternation on (teacher maps = real, detached student maps = fake). Checkpoints resume exactly where a kill left off.
+/// </summary>
+public sealed class StudentTrainer : IDisposable
+{
+    private readonly IDistillationData data;
+    private readonly string checkpointDir;
+    private readonly Adam optPhase1, optPhase2;
+    private readonly Adam? optD;
+    private readonly float[] inputBuf, middleBuf;
+    private readonly float[][][] targetBuf;
+    private readonly int batch;
+    private readonly int[] sampleIds;
+
+    public StudentConfig Config { get; }
+    public TrainOptions Options { get; }
+    public StudentNetwork Student { get; }
+    public Decoder Decoder { get; }
+    public IReadOnlyList<Discriminator> Discriminators { get; }
+    public TrainState State { get; private set; } = new();
+    public int StepsPerEpoch { get; }
+    public int TeacherCount => data.Teachers.Count;
+    public int SamplesPerEpoch => StepsPerEpoch * batch;
+
+    public StudentTrainer(StudentConfig cfg, TrainOptions options, IDistillationData data, string runDir)
+    {
+        Config = cfg;
+        Options = options;
+        this.data = data;
+        checkpointDir = Path.Combine(runDir, "checkpoint");
+        torch.manual_seed(options.Seed);
+        Student = new StudentNetwork(cfg);
+        Decoder = new Decoder(cfg);
+        int teachers = data.Teachers.Count;
+        Discriminators = !options.Adversarial || teachers == 0 ? []
+            : options.Mode switch
+            {
+                AdversarialMode.PerTeacher => Enumerable.Range(0, teachers).Select(_ => new Discriminator(cfg.HeadResolutions, 1)).ToList(),
+                AdversarialMode.TwoBranch => Enumerable.Range(0, teachers).Select(_ => new Discriminator(cfg.HeadResolutions, 2)).ToList(),
+                AdversarialMode.ThreeClass => [new Discriminator(cfg.HeadResolutions, teachers + 1)],
+                _ => throw new ArgumentOutOfRangeException(nameof(options)),
+            };
+        optPhase1 = optim.Adam(Student.EncoderParameters().Concat(Decoder.parameters()), options.LearningRate, weight_decay: options.WeightDecay);
+        optPhase2 = optim.Adam(Student.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        if (Discriminators.Count > 0)
+            optD = optim.Adam(Discriminators.SelectMany(d => d.parameters()), options.LearningRate, weight_decay: options.WeightDecay);
+        sampleIds = Enumerable.Range(0, data.Count).Where(i => i % Math.Max(1, options.SampleStep) == 0).ToArray();
+        batch = Math.Min(options.BatchSize, sampleIds.Length);
+        if (batch < 1) throw new ArgumentException("no training samples");
+        StepsPerEpoch = Math.Max(1, sampleIds.Length / batch);
+        inputBuf = new float[batch * cfg.InputChannels * cfg.InputHeight * cfg.InputWidth];
+        middleBuf = new float[batch * cfg.Channels * cfg.InputHeight * cfg.InputWidth];
+        targetBuf = Enumerable.Range(0, teachers).Select(_ => cfg.HeadResolutions.Select(r => new float[batch * r * r]).ToArray()).ToArray();
+    }
+
+    public long TotalSteps => (long)(Options.Phase1Epochs + Options.Phase2Epochs) * StepsPerEpoch;
+
+    /// <summary>The samples of step <paramref name="step"/> of an epoch: a fixed-seed permutation per (phase, epoch).</summary>
+    public int[] BatchIndices(int phase, int epoch, int step)
+    {
+        var order = (int[])sampleIds.Clone();
+        new Random(Options.Seed * 7919 + phase * 1009 + epoch).Shuffle(order);
+        return order.AsSpan(step * batch, batch).ToArray();
+    }
+
+    // ------------------------------------------------------------------ steps
+    public LossTerms Phase1Step(int[] samples)
+    {
+        using var scope = NewDisposeScope();
+        Student.train();
+        Decoder.train();
+        data.Fill(samples, inputBuf, middleBuf, null);
+        var x = InputTensor(samples.Length);
+        var target = tensor(middleBuf.AsSpan(0, samples.Length * Config.Channels * Config.InputHeight * Config.InputWidth).ToArray(),
+            new long[] { samples.Length, Config.Channels, Config.InputHeight, Config.InputWidth });
+        optPhase1.zero_grad();
+        var loss = nn.functional.mse_loss(Decoder.call(Student.Encode(x)), target);
+        loss.backward();
+        optPhase1.step();
+        double l = loss.item<float>();
+        return new LossTerms(l, l, 0, 0, 0);
+    }
+
+    public LossTerms Phase2Step(int[] samples)
+    {
+        using var scope = NewDisposeScope();
+        Student.train();
+        data.Fill(samples, inputBuf, null, targetBuf);
+        var x = InputTensor(samples.Length);
+        var teachers = TargetTensors(samples.Length);
+        var maps = Student.call(x);
+
+        double dLoss = 0;
+        if (optD is not null)
+        {
+            foreach (var d in Discriminators) d.train();
+            optD.zero_grad();
+            var detached = maps.Select(m => m.detach()).ToArray();
+            var ld = DiscriminatorLoss(detached, teachers);
+            ld.backward();
+            optD.step();
+            dLoss = ld.item<float>();
+        }
+
+        optPhase2.zero_grad();
+        var kd = DistillationLoss(maps, teachers);
+        Tensor total = kd;
+        double adv = 0;
+        if (optD is not null)
+        {
+            var lg = GeneratorLoss(maps);
+            total = kd + Options.Alpha * lg;
+            adv = lg.item<float>();
+        }
+        total.backward();
+        optPhase2.step();
+        return new LossTerms(total.item<float>(), 0, kd.item<float>(), adv, dLoss);
+    }
+
+    private Tensor InputTensor(int n) =>
+        tensor(inputBuf.AsSpan(0, n * Config.InputChannels * Config.InputHeight * Config.InputWidth).ToArray(),
+            new long[] { n, Config.InputChannels, Config.InputHeight, Config.InputWidth });
+
+    private Tensor[][] TargetTensors(int n) => targetBuf.Select(perHead => perHead.Select((buf, h) =>
+    {
+        int r = Config.HeadResolutions[h];
+        return tensor(buf.AsSpan(0, n * r * r).ToArray(), new long[] { n, 1, r, r });
+    }).ToArray()).ToArray();
+
+    /// <summary>sum_T lambda_T sum_r MSE(S_r, T_r).</summary>
+    public Tensor DistillationLoss(Tensor[] student, Tensor[][] teachers)
+    {
+        Tensor total = zeros(1);
+        for (int t = 0; t < teachers.Length; t++)
+        {
+            double lambda = Options.Lambda is { } l ? l[t] : 1.0;
+            for (int h = 0; h < student.Length; h++)
+                total = total + lambda * nn.functional.mse_loss(student[h], teachers[t][h]);
+        }
+        return total.squeeze();
+    }
+
+    private Tensor Logit(Discriminator d, Tensor[] maps)
+    {
+        var o = d.call(maps);
+        // Two output branches merged by element-wise max (the paper's third multi-teacher variant).
+        return Options.Mode == AdversarialMode.TwoBranch ? o.amax(new long[] { 1 }, keepdim: true) : o;
+    }
+
+    /// <summary>
+    /// Real = each teacher's maps, fake = the student's maps. The student maps must be detached by the caller;
+    /// D itself is not, so the fake term trains D (the authors' code detached it).
+    /// </summary>
+    public Tensor DiscriminatorLoss(Tensor[] studentDetached, Tensor[][] teachers)
+    {
+        if (Options.Mode == AdversarialMode.ThreeClass)
+        {
+            var d = Discriminators[0];
+            long n = studentDetached[0].shape[0];
+            Tensor loss = nn.functional.cross_entropy(d.call(studentDetached), full(n, (long)teachers.Length, dtype: ScalarType.Int64));
+            for (int t = 0; t < teachers.Length; t++)
+                loss = loss + nn.functional.cross_entropy(d.call(teachers[t]), full(n, (long)t, dtype: ScalarType.Int64));
+            return loss;
+        }
+        Tensor total = zeros(1);
+        for (int t = 0; t < teachers.Length; t++)
+        {
+            var real = Logit(Discriminators[t], teachers[t]);
+            var fake = Logit(Discriminators[t], studentDetached);
+            total = total + nn.functional.binary_cross_entropy_with_logits(real, ones_like(real))
+                          + nn.functional.binary_cross_entropy_with_logits(fake, zeros_like(fake));
+        }
+        return total.squeeze();
+    }
+
+    /// <summary>The student (generator) wants every discriminator to call its maps a teacher's.</summary>
+    public Tensor GeneratorLoss(Tensor[] student)
+    {
+        if (Options.Mode == AdversarialMode.ThreeClass)
+        {
+            var logits = Discriminators[0].call(student);
+            long teachers = logits.shape[1] - 1;
+            // -log P(any teacher class) = logsumexp(all) - logsumexp(teacher classes)
+            return (logits.logsumexp(1) - logits.narrow(1, 0, teachers).logsumexp(1)).mean();
+        }
+        Tensor total = zeros(1);
+        foreach (var d in Discriminators)
+        {
+            var fake = Logit(d, student);
+            total = total + nn.functional.binary_cross_entropy_with_logits(fake, ones_like(fake));
+        }
+        return total.squeeze();
+    }
+
+    // ------------------------------------------------------------------ loop
+    /// <summary>Runs (or resumes) both phases. <paramref name="onStep"/> sees every step; <paramref name="onEpoch"/> every finished epoch.</summary>
+    public void Run(Action<StepReport>? onStep = null, Action<EpochMetrics>? onEpoch = null, CancellationToken ct = default)
+    {
+        var sw = Stopwatch.StartNew();
+        long stepsThisRun = 0;
+        var epochClock = Stopwatch.StartNew();
+        while (!State.Finished)
+        {
+            int epochs = State.Phase == 1 ? Options.Phase1Epochs : Options.Phase2Epochs;
+            if (State.Phase == 2 && TeacherCount == 0 && Options.Phase2Epochs > 0)
+            {
+                SaveCheckpoint();
+                break; // phase 2 waits for the teacher maps; a later run resumes here
+            }
+            if (State.Epoch >= epochs)
+            {
+                if (State.Phase == 1) { State.Phase = 2; State.Epoch = 0; State.StepInEpoch = 0; continue; }
+                State.Finished = true;
+                SaveCheckpoint();
+                break;
+            }
+            if (Options.MaxSteps is int max && State.GlobalStep >= max) break;
+            ct.ThrowIfCancellationRequested();
+
+            var samples = BatchIndices(State.Phase, State.Epoch, State.StepInEpoch);
+            var loss = State.Phase == 1 ? Phase1Step(samples) : Phase2Step(samples);
+            var r = State.Running;
+            r.Phase = State.Phase; r.Epoch = State.Epoch; r.Steps++;
+            r.Reconstruction += loss.Reconstruction; r.Distillation += loss.Distillation;
+            r.Adversarial += loss.Adversarial; r.Discriminator += loss.Discriminator;
+            r.Seconds += epochClock.Elapsed.TotalSeconds;
+            epochClock.Restart();
+            State.StepInEpoch++;
+            State.GlobalStep++;
+            stepsThisRun++;
+            onStep?.Invoke(new StepReport(State.Phase, State.Epoch, epochs, State.StepInEpoch, StepsPerEpoch, State.GlobalStep, TotalSteps, loss,
+                stepsThisRun / Math.Max(1e-9, sw.Elapsed.TotalSeconds)));
+
+            bool epochDone = State.StepInEpoch >= StepsPerEpoch;
+            if (epochDone)
+            {
+                var m = r with
+                {
+                    Reconstruction = r.Reconstruction / r.Steps, Distillation = r.Distillation / r.Steps,
+                    Adversarial = r.Adversarial / r.Steps, Discriminator = r.Discriminator / r.Steps,
+                };
+                State.History.Add(m);
+                State.Running = new EpochMetrics();
+                State.Epoch++;
+                State.StepInEpoch = 0;
+                onEpoch?.Invoke(m);
+            }
+            if (epochDone || State.GlobalStep % Options.CheckpointEverySteps == 0) SaveCheckpoint();
+        }
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+    private static readonly JsonSerializerOptions StateJson = new() { WriteIndented = true };
+
+    /// <summary>Writes weights, optimiser states and the position atomically (a new folder renamed over the old).</summary>
+    public void SaveCheckpoint()
+    {
+        string tmp = checkpointDir + ".tmp", old = checkpointDir + ".old";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        Student.save(Path.Combine(tmp, "student.bin"));
+        Decoder.save(Path.Combine(tmp, "decoder.bin"));
+        for (int i = 0; i < Discriminators.Count; i++) Discriminators[i].save(Path.Combine(tmp, $"discriminator{i}.bin"));
+        optPhase1.save_state_dict(Path.Combine(tmp, "adam_phase1.bin"));
+        optPhase2.save_state_dict(Path.Combine(tmp, "adam_phase2.bin"));
+        optD?.save_state_dict(Path.Combine(tmp, "adam_discriminators.bin"));
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(State, StateJson));
+        File.WriteAllText(Path.Combine(tmp, "config.json"), Config.ToJson());
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+        if (Directory.Exists(checkpointDir)) Directory.Move(checkpointDir, old);
+        Directory.Move(tmp, checkpointDir);
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+    }
+
+    /// <summary>Loads the last checkpoint of the run folder if there is one. Returns whether it resumed.</summary>
+    public bool TryResume()
+    {
+        string dir = Directory.Exists(checkpointDir) ? checkpointDir
+            : Directory.Exists(checkpointDir + ".old") ? checkpointDir + ".old" : "";
+        if (dir == "" || !File.Exists(Path.Combine(dir, "state.json"))) return false;
+        var saved = StudentConfig.FromJson(File.ReadAllText(Path.Combine(dir, "config.json")));
+        if (saved.ToJson() != Config.ToJson())
+            throw new InvalidOperationException($"checkpoint {dir} was made with a different student config; use a new run folder");
+        Student.load(Path.Combine(dir, "student.bin"));
+        Decoder.load(Path.Combine(dir, "decoder.bin"));
+        // A phase-1 checkpoint made before the teacher maps existed has no discriminators yet: they start fresh.
+        for (int i = 0; i < Discriminators.Count; i++)
+            if (File.Exists(Path.Combine(dir, $"discriminator{i}.bin"))) Discriminators[i].load(Path.Combine(dir, $"discriminator{i}.bin"));
+        optPhase1.load_state_dict(Path.Combine(dir, "adam_phase1.bin"));
+        optPhase2.load_state_dict(Path.Combine(dir, "adam_phase2.bin"));
+        if (optD is not null && File.Exists(Path.Combine(dir, "adam_discriminators.bin")))
+            optD.load_state_dict(Path.Combine(dir, "adam_discriminators.bin"));
+        State = JsonSerializer.Deserialize<TrainState>(File.ReadAllText(Path.Combine(dir, "state.json")), StateJson)
+            ?? throw new InvalidDataException($"{dir}/state.json is empty");
+        return true;
+    }
+
+    public void Dispose()
+    {
+        Student.Dispose();
+        Decoder.Dispose();
+        foreach (var d in Discriminators) d.Dispose();
+        optPhase1.Dispose();
+        optPhase2.Dispose();
+        optD?.Dispose();
+    }
+}

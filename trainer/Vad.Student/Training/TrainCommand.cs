@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using Vad.Core.Cli;
+using Vad.Core.Datasets;
+using Vad.Core.Models;
+using Vad.Student.Model;
+using Vad.Student.Onnx;
+
+namespace Vad.Student.Training;
+
+/// <summary><c>./vad train --dataset DIR --teachers DIR --profile P [--epochs N]</c>.</summary>
+public static class TrainCommand
+{
+    public const string Usage = """
+        usage: ./vad train --dataset DIR --teachers DIR --profile cpu|paper [--epochs N] [options]
+          --epochs N          phase-2 (distillation) epochs (default 20; the paper trains 35)
+          --ae-epochs N       phase-1 (auto-encoder) epochs (default 2)
+          --batch N           batch size (default 64, the paper's)
+          --mode M            per-teacher (default) | three-class | two-branch   multi-teacher adversarial variant
+          --no-adversarial    plain KD (no discriminators)
+          --alpha A           adversarial weight (default 0.1);  --lr (1e-4)  --weight-decay (1e-5)
+          --frames 1|3        override the profile's frames;  --seed N (42);  --threads N (torch intra-op threads)
+          --run DIR           run folder (default runs/student/<dataset>-<profile>); an existing run resumes
+          --max-steps N       stop after N steps in total (smoke runs; resumable)
+          --sample-step K     train on every k-th frame each epoch (default 1 = all)
+        Without teacher maps yet, phase 1 runs and the run stops before phase 2; run the same command again later.
+        """;
+
+    public static int Run(string[] argv)
+    {
+        var args = new CommandArgs(argv, "no-adversarial", "help");
+        if (args.Flag("help")) { Console.WriteLine(Usage); return 0; }
+        string datasetRoot = args.Require("dataset");
+        string? teachersRoot = args.Get("teachers");
+        string profile = args.GetOr("profile", "cpu");
+        var cfg = StudentConfig.ForProfile(profile);
+        int frames = args.GetInt("frames", cfg.Frames);
+        cfg = cfg with { Frames = frames };
+        var mode = args.GetOr("mode", "per-teacher") switch
+        {
+            "per-teacher" => AdversarialMode.PerTeacher,
+            "three-class" => AdversarialMode.ThreeClass,
+            "two-branch" => AdversarialMode.TwoBranch,
+            var m => throw new CommandArgsException($"--mode: unknown '{m}' (per-teacher, three-class, two-branch)"),
+        };
+        var options = new TrainOptions
+        {
+            Phase1Epochs = args.GetInt("ae-epochs", 2),
+            Phase2Epochs = args.GetInt("epochs", 20),
+            BatchSize = args.GetInt("batch", 64),
+            LearningRate = args.GetDouble("lr", 1e-4),
+            WeightDecay = args.GetDouble("weight-decay", 1e-5),
+            Alpha = args.GetDouble("alpha", 0.1),
+            Adversarial = !args.Flag("no-adversarial"),
+            Mode = mode,
+            Seed = args.GetInt("seed", 42),
+            MaxSteps = args.Has("max-steps") ? args.GetInt("max-steps", 0) : null,
+            SampleStep = args.GetInt("sample-step", 1),
+        };
+        int threads = args.GetInt("threads", 0);
+        var dataset = VideoDataset.Open(datasetRoot);
+        string runDir = Path.GetFullPath(args.GetOr("run", Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
+        args.RejectUnknown();
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+
+        Directory.CreateDirectory(runDir);
+        using var log = new StreamWriter(Path.Combine(runDir, "train.log"), append: true) { AutoFlush = true };
+        void Log(string line)
+        {
+            string stamped = $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {line}";
+            log.WriteLine(stamped);
+            if (Console.IsOutputRedirected) Console.WriteLine(stamped);
+        }
+        Log($"command: ./vad train {string.Join(' ', argv)}");
+        Log($"torch: {Vad.Torch.TorchRuntime.Status}; threads {TorchSharp.torch.get_num_threads()}");
+        File.WriteAllText(Path.Combine(runDir, "config.json"), cfg.ToJson());
+        File.WriteAllText(Path.Combine(runDir, "train-options.json"), JsonSerializer.Serialize(options, StudentConfig.Json));
+
+        var sw = Stopwatch.StartNew();
+        var clips = dataset.Train.Select(v => StudentInput.Decode(v, cfg)).ToList();
+        Log($"decoded {clips.Count} training clips, {clips.Sum(c => c.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
+
+        bool haveMaps = teachersRoot is not null && Directory.Exists(Path.Combine(teachersRoot, "maps"))
+                        && Directory.GetDirectories(Path.Combine(teachersRoot, "maps")).Length > 0;
+        if (!haveMaps) Log($"no teacher maps under {teachersRoot ?? "(no --teachers)"}/maps: phase 1 only, phase 2 when they exist");
+        var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null, "train");
+        foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
+
+        var runData = new RunData($"{dataset.Name} {"train"} split ({dataset.Train.Count} clips, {data.Count} frames) at {dataset.Root}",
+            data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
+        if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
+        using var trainer = new StudentTrainer(cfg, options, data, runDir);
+        if (trainer.TryResume()) Log($"resumed at phase {trainer.State.Phase}, epoch {trainer.State.Epoch}, step {trainer.State.StepInEpoch} (global {trainer.State.GlobalStep})");
+        Log($"{data.Count} samples ({trainer.SamplesPerEpoch} per epoch with --sample-step {options.SampleStep}), batch {Math.Min(options.BatchSize, data.Count)}, {trainer.StepsPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all");
+
+        void OnEpoch(EpochMetrics m)
+        {
+            Log(m.Phase == 1
+                ? $"phase 1 epoch {m.Epoch + 1}: reconstruction MSE {m.Reconstruction:0.00000} ({m.Seconds:0} s)"
+                : $"phase 2 epoch {m.Epoch + 1}: KD {m.Distillation:0.00000} adversarial {m.Adversarial:0.0000} discriminator {m.Discriminator:0.0000} ({m.Seconds:0} s)");
+            WriteMetrics(runDir, trainer.State);
+        }
+        long lastLogged = 0;
+        void LogStep(StepReport r)
+        {
+            if (r.GlobalStep - lastLogged < 5 && r.StepInEpoch != r.StepsPerEpoch) return;
+            lastLogged = r.GlobalStep;
+            double eta = (r.TotalSteps - r.GlobalStep) / Math.Max(1e-9, r.StepsPerSecond);
+            Log($"{Describe(r)} | {r.GlobalStep}/{r.TotalSteps} | {r.StepsPerSecond:0.00} it/s | ETA {TimeSpan.FromSeconds(eta):hh\\:mm\\:ss}");
+        }
+
+        if (Console.IsOutputRedirected)
+            trainer.Run(LogStep, OnEpoch);
+        else
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                    new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("training", maxValue: trainer.TotalSteps);
+                    task.Value = trainer.State.GlobalStep;
+                    trainer.Run(r =>
+                    {
+                        task.Description = Markup.Escape($"{Describe(r)} {r.StepsPerSecond:0.00} it/s");
+                        task.Value = r.GlobalStep;
+                        LogStep(r);
+                    }, OnEpoch);
+                });
+        WriteMetrics(runDir, trainer.State);
+
+        if (!trainer.State.Finished)
+        {
+            Log(trainer.State.Phase == 2 && data.Teachers.Count == 0
+                ? "phase 1 finished; phase 2 needs the teacher maps: run the same command again once they exist"
+                : $"stopped at step {trainer.State.GlobalStep} (--max-steps); run the same command to resume");
+            return 0;
+        }
+        string onnx = Path.Combine(runDir, "student.onnx");
+        var manifest = Export(trainer.Student, onnx, runData, trainer.State);
+        Log($"exported {onnx} ({new FileInfo(onnx).Length / 1e6:0.0} MB), version {manifest.Version}");
+        return 0;
+    }
+
+    private static string Describe(StepReport r) => r.Phase == 1
+        ? $"phase 1 (AE) epoch {r.Epoch + 1}/{r.EpochsInPhase} step {r.StepInEpoch}/{r.StepsPerEpoch} recon {r.Loss.Reconstruction:0.00000}"
+        : $"phase 2 (KD) epoch {r.Epoch + 1}/{r.EpochsInPhase} step {r.StepInEpoch}/{r.StepsPerEpoch} KD {r.Loss.Distillation:0.00000} adv {r.Loss.Adversarial:0.000} D {r.Loss.Discriminator:0.000}";
+
+    /// <summary>What the run was trained on (run folder's data.json): copied into every exported manifest.</summary>
+    public sealed record RunData(string TrainingData, Dictionary<string, string> TeacherHashes, Dictionary<string, float> TeacherScales);
+
+    /// <summary>Exports the student to ONNX and writes the manifest next to it.</summary>
+    public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state)
+    {
+        byte[] bytes = OnnxExporter.Export(student);
+        string tmp = onnxPath + ".tmp";
+        File.WriteAllBytes(tmp, bytes);
+        File.Move(tmp, onnxPath, overwrite: true);
+        var cfg = student.Config;
+        var metrics = new Dictionary<string, double>();
+        if (state?.History.LastOrDefault(h => h.Phase == 2) is { } last)
+        {
+            metrics["train_distillation_mse"] = last.Distillation;
+            metrics["train_adversarial"] = last.Adversarial;
+        }
+        if (state is not null)
+        {
+            metrics["phase1_epochs"] = state.History.Count(h => h.Phase == 1);
+            metrics["phase2_epochs"] = state.History.Count(h => h.Phase == 2);
+            metrics["steps"] = state.GlobalStep;
+        }
+        if (state?.History.LastOrDefault(h => h.Phase == 1) is { } ae) metrics["train_reconstruction_mse"] = ae.Reconstruction;
+        if (runData is not null)
+            foreach (var (t, s) in runData.TeacherScales) metrics[$"teacher_scale_{t}"] = s;
+        var manifest = new StudentManifest
+        {
+            Version = StudentManifest.HashFile(onnxPath),
+            InputWidth = cfg.InputWidth,
+            InputHeight = cfg.InputHeight,
+            Channels = cfg.Channels,
+            Frames = cfg.Frames,
+            StrideT = cfg.StrideT,
+            Normalisation = "pixel/255",
+            Heads = cfg.HeadResolutions,
+            Profile = cfg.Profile,
+            CreatedUtc = DateTime.UtcNow,
+            TrainingData = runData?.TrainingData ?? "",
+            TeacherHashes = runData?.TeacherHashes ?? new(),
+            Metrics = metrics,
+        };
+        manifest.Save(StudentManifest.PathFor(onnxPath));
+        return manifest;
+    }
+
+    /// <summary><c>./vad export --run DIR [--out FILE.onnx]</c>: the run's last checkpoint to ONNX + manifest.</summary>
+    public static int ExportRun(string[] argv)
+    {
+        var args = new CommandArgs(argv);
+        string runDir = args.Require("run");
+        string outPath = args.GetOr("out", Path.Combine(runDir, "student.onnx"));
+        args.RejectUnknown();
+        string ckpt = Path.Combine(runDir, "checkpoint");
+        if (!File.Exists(Path.Combine(ckpt, "student.bin"))) throw new FileNotFoundException($"no checkpoint in {runDir}");
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        var cfg = StudentConfig.FromJson(File.ReadAllText(Path.Combine(ckpt, "config.json")));
+        using var student = new StudentNetwork(cfg);
+        student.load(Path.Combine(ckpt, "student.bin"));
+        var state = JsonSerializer.Deserialize<TrainState>(File.ReadAllText(Path.Combine(ckpt, "state.json")));
+        string dataPath = Path.Combine(runDir, "data.json");
+        var runData = File.Exists(dataPath) ? JsonSerializer.Deserialize<RunData>(File.ReadAllText(dataPath), StudentConfig.Json) : null;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+        var manifest = Export(student, outPath, runData, state);
+        Console.WriteLine($"exported {outPath} ({new FileInfo(outPath).Length / 1e6:0.0} MB) from {ckpt} at phase {state?.Phase} epoch {state?.Epoch} " +
+                          $"step {state?.GlobalStep}{(state?.Finished == true ? " (finished)" : " (unfinished run)")}; version {manifest.Version}");
+        return 0;
+    }
+
+    private static void WriteMetrics(string runDir, TrainState state)
+    {
+        File.WriteAllText(Path.Combine(runDir, "metrics.json"), JsonSerializer.Serialize(state.History, StudentConfig.Json));
+        if (state.History.Count == 0) return;
+        var plot = new ScottPlot.Plot();
+        var p1 = state.History.Where(h => h.Phase == 1).ToList();
+        var p2 = state.History.Where(h => h.Phase == 2).ToList();
+        double[] X(List<EpochMetrics> l, int offset) => l.Select((_, i) => (double)(i + 1 + offset)).ToArray();
+        if (p1.Count > 0) plot.Add.ScatterLine(X(p1, 0), p1.Select(h => h.Reconstruction).ToArray()).LegendText = "phase 1 reconstruction MSE";
+        if (p2.Count > 0)
+        {
+            plot.Add.ScatterLine(X(p2, p1.Count), p2.Select(h => h.Distillation).ToArray()).LegendText = "phase 2 distillation MSE";
+            if (p2.Any(h => h.Adversarial != 0))
+            {
+                plot.Add.ScatterLine(X(p2, p1.Count), p2.Select(h => h.Adversarial).ToArray()).LegendText = "generator adversarial";
+                plot.Add.ScatterLine(X(p2, p1.Count), p2.Select(h => h.Discriminator).ToArray()).LegendText = "discriminator";
+            }
+        }
+        plot.Axes.Bottom.Label.Text = "epoch";
+        plot.Axes.Left.Label.Text = "mean loss per epoch";
+        plot.Title("Student training losses");
+        plot.ShowLegend();
+        plot.SavePng(Path.Combine(runDir, "loss.png"), 900, 500);
+    }
+}
