@@ -157,10 +157,16 @@ public sealed class CameraGrain(
         var centre = _ring[c % _ring.Length]!;
         var previous = _ring[Math.Max(c - t, 0) % _ring.Length]!;
         var (status, reason) = await Submit(previous, centre, frame.Pixels, model);
-        if (status == FrameStatus.Busy && mode == IngestMode.Lossless)
-            return Ack(FrameStatus.Busy, reason);
+        if (status == FrameStatus.Busy)
+        {
+            if (mode == IngestMode.Lossless) return Ack(FrameStatus.Busy, reason);
+            // Realtime: the frame is taken, the triple centred at i is dropped and counted.
+            RecordOutcome(new InFlight(centre.Sequence, centre.Timestamp, 0), new Outcome(null, "queue_full"));
+            Accept(frame);
+            return Ack(FrameStatus.Dropped, reason);
+        }
         Accept(frame);
-        return Ack(status == FrameStatus.Busy ? FrameStatus.Dropped : status, reason);
+        return Ack(status, reason);
     }
 
     private InvalidFrameException Reject(string problem)

@@ -7,7 +7,8 @@ namespace Vad.Grains;
 [GenerateSerializer]
 public sealed class DirectoryState
 {
-    [Id(0)] public SortedSet<string> Cameras { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Camera ids, sorted (ordinal).</summary>
+    [Id(0)] public List<string> Cameras { get; set; } = [];
 }
 
 /// <summary>
@@ -80,7 +81,10 @@ public sealed class ClusterDirectoryGrain(
 
     public async Task RegisterCamera(string cameraId)
     {
-        if (state.State.Cameras.Add(cameraId)) await state.WriteStateAsync();
+        int i = state.State.Cameras.BinarySearch(cameraId, StringComparer.Ordinal);
+        if (i >= 0) return;
+        state.State.Cameras.Insert(~i, cameraId);
+        await state.WriteStateAsync();
     }
 
     public Task<List<string>> GetCameras() => Task.FromResult(state.State.Cameras.ToList());

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using Vad.Grains;
+using Vad.Silo;
+using Xunit;
+
+namespace Vad.Cluster.Tests;
+
+/// <summary>A TestCluster of 2 cpu silos and 1 gpu silo, each configured by <see cref="VadSiloHost.ConfigureSilo"/>.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const string GpuSiloName = "Secondary_2";
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(3);
+        builder.Options.ServiceId = "vad-tests";
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["VadTestModel"] = TestData.ModelPath }));
+        builder.AddSiloBuilderConfigurator<RolesBySiloName>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    private sealed class RolesBySiloName : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            string name = siloBuilder.Configuration["Orleans:Name"] ?? throw new InvalidOperationException("TestCluster gave no silo name (Orleans:Name)");
+            var cfg = new VadConfig
+            {
+                Roles = name == GpuSiloName ? [SiloRoles.Gpu] : [SiloRoles.Cpu],
+                ModelPath = siloBuilder.Configuration["VadTestModel"]!,
+                // Small batches and a short queue, so back-pressure is exercised.
+                MaxBatchSize = 8,
+                MaxDelayMs = 2,
+                QueueCapacity = 16,
+            };
+            VadSiloHost.ConfigureSilo(siloBuilder, cfg, clusteringAndEndpoints: false);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
