@@ -78,7 +78,7 @@ public sealed class InProcessSilo : IAsyncDisposable
     public static async Task<InProcessSilo> StartAsync(string modelPath, int maxBatchSize = 32, double maxDelayMs = 5, int queueCapacity = 256,
         LogLevel logLevel = LogLevel.Warning)
     {
-        var cfg = new VadConfig
+        return await StartAsync(new VadConfig
         {
             Clustering = "Localhost",
             Storage = "Memory",
@@ -91,7 +91,12 @@ public sealed class InProcessSilo : IAsyncDisposable
             MaxDelayMs = maxDelayMs,
             QueueCapacity = queueCapacity,
             SiloName = "inproc",
-        };
+        }, logLevel);
+    }
+
+    /// <summary>Starts a silo configured exactly like ./vad silo would be by <paramref name="cfg"/> (no HTTP endpoints).</summary>
+    public static async Task<InProcessSilo> StartAsync(VadConfig cfg, LogLevel logLevel = LogLevel.Warning)
+    {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
