@@ -22,6 +22,7 @@ public static class Program
             {
                 "train" => TrainCommand.Run(args[1..]),
                 "export" => TrainCommand.ExportRun(args[1..]),
+                "bench" => Bench.BenchCommand.Run(args[1..]),
                 "score" => Scoring.ScoreCommand.Run(args[1..]),
                 _ => Fail($"unknown command '{args[0]}'\n{Usage}"),
             };

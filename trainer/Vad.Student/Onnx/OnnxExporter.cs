@@ -24,9 +24,14 @@ public sealed class OnnxExporter
     private int counter;
     // Current spatial size of the tensor being emitted (static; only the batch is dynamic).
     private long height, width;
+    // Multiply-add FLOPs (2 per MAC) of one frame, counted on the graph as it is written.
+    private double flops;
 
     /// <summary>Exports the student: input "input" [N, F*C, H, W], outputs "head_r" [N, 1, r, r].</summary>
-    public static byte[] Export(StudentNetwork net)
+    public static byte[] Export(StudentNetwork net) => ExportWithFlops(net).Model;
+
+    /// <summary>The ONNX bytes and the FLOPs per frame of the convolutions and matrix products in the graph.</summary>
+    public static (byte[] Model, double FlopsPerFrame) ExportWithFlops(StudentNetwork net)
     {
         var cfg = net.Config;
         var e = new OnnxExporter();
@@ -48,7 +53,7 @@ public sealed class OnnxExporter
             e.Node("Identity", [y], [$"head_{head.Resolution}"]);
             e.AddOutput($"head_{head.Resolution}", 1, head.Resolution, head.Resolution);
         }
-        return e.ToModelBytes();
+        return (e.ToModelBytes(), e.flops);
     }
 
     /// <summary>Exports any module the exporter knows as one graph "input" [N, C, H, W] -> "output" (tests, tools).</summary>
@@ -152,6 +157,7 @@ public sealed class OnnxExporter
         string bname = Floats($"{path}.bias", b, [outC]);
         height = (height + pads[0] + pads[2] - dil[0] * (ks[0] - 1) - 1) / strides[0] + 1;
         width = (width + pads[1] + pads[3] - dil[1] * (ks[1] - 1) - 1) / strides[1] + 1;
+        flops += 2.0 * outC * (conv.in_channels / conv.groups) * ks[0] * ks[1] * height * width;
         return Node("Conv", [x, wn, bname], [Name(path)],
             ("kernel_shape", ks), ("strides", strides), ("pads", pads), ("dilations", dil), ("group", conv.groups))[0];
     }
@@ -223,6 +229,8 @@ public sealed class OnnxExporter
         string q = EmitProjection(mha.Query, x, path + ".query");
         height = h; width = w;
         string k = EmitProjection(mha.Key, x, path + ".key");
+        long kvTokens = height * width;
+        flops += 2 * (2.0 * s * h * w * kvTokens * d); // QK^T and attention x V
         height = h; width = w;
         string v = EmitProjection(mha.Value, x, path + ".value");
         height = h; width = w;
@@ -264,6 +272,7 @@ public sealed class OnnxExporter
     private string EmitLinear(Linear fc, string x, string path)
     {
         long inF = fc.in_features, outF = fc.out_features;
+        flops += 2.0 * inF * outF * height * width;
         using var wt = fc.weight!.detach().t().contiguous();
         string wn = Floats($"{path}.weight_t", Data(wt), [inF, outF]);
         string mm = Node("MatMul", [x, wn], [Name(path + ".matmul")])[0];

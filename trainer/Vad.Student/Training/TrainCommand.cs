@@ -21,7 +21,7 @@ public static class TrainCommand
           --mode M            per-teacher (default) | three-class | two-branch   multi-teacher adversarial variant
           --no-adversarial    plain KD (no discriminators)
           --alpha A           adversarial weight (default 0.1);  --lr (1e-4)  --weight-decay (1e-5)
-          --frames 1|3        override the profile's frames;  --seed N (42);  --threads N (torch intra-op threads)
+          --frames 1|3        override the profile's frames;  --seed N (42);  --threads N (torch intra-op threads, default 1)
           --run DIR           run folder (default runs/student/<dataset>-<profile>); an existing run resumes
           --max-steps N       stop after N steps in total (smoke runs; resumable)
           --sample-step K     train on every k-th frame each epoch (default 1 = all)
@@ -59,7 +59,8 @@ public static class TrainCommand
             MaxSteps = args.Has("max-steps") ? args.GetInt("max-steps", 0) : null,
             SampleStep = args.GetInt("sample-step", 1),
         };
-        int threads = args.GetInt("threads", 0);
+        // One thread by default: measured here, libtorch's 2 OpenMP threads on 2 shared cores ran a step 10-25x slower.
+        int threads = args.GetInt("threads", 1);
         var dataset = VideoDataset.Open(datasetRoot);
         string runDir = Path.GetFullPath(args.GetOr("run", Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         args.RejectUnknown();
