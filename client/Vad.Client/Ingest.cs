@@ -19,6 +19,9 @@ public sealed class IngestStats
 /// <summary>Streams frames into one camera grain, in order, honouring back-pressure.</summary>
 public static class Ingest
 {
+    /// <summary>How long a lossless ingest waits on back-pressure for one frame before giving up with an error.</summary>
+    public static TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     public static FrameSourceOptions SourceOptions(ModelInfo model) => new()
     {
         Width = model.InputWidth,
@@ -55,6 +58,7 @@ public static class Ingest
                 if (due > TimeSpan.Zero) await Task.Delay(due, ct);
             }
             int backoffMs = 1;
+            long busySince = 0;
             while (true)
             {
                 var ack = await camera.PushFrame(msg, mode);
@@ -63,6 +67,9 @@ public static class Ingest
                     if (ack.Status == FrameStatus.Dropped) stats.AddDropped();
                     break;
                 }
+                if (busySince == 0) busySince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(busySince) > BusyTimeout)
+                    throw new TimeoutException($"frame {msg.Sequence}: the cluster refused it for {BusyTimeout.TotalSeconds:0} s ({ack.Reason})");
                 stats.AddBusy();
                 await Task.Delay(backoffMs, ct);
                 backoffMs = Math.Min(backoffMs * 2, 20);

@@ -206,6 +206,8 @@ public sealed record CameraStatus
     [Id(17)] public float? LastScore { get; init; }
     [Id(18)] public long Rejected { get; init; }
     [Id(19)] public long LostUpstream { get; init; }
+    /// <summary>The silo hosting the camera grain (counters are those of this activation).</summary>
+    [Id(20)] public string Silo { get; init; } = "";
     public long Dropped => DroppedByReason.Values.Sum();
 }
 

@@ -27,6 +27,7 @@ public sealed class CameraGrain(
     [PersistentState("camera", VadStreams.Storage)] IPersistentState<CameraState> state,
     IOptions<InferenceOptions> inferenceOptions,
     IOptions<CameraOptions> cameraOptions,
+    ILocalSiloDetails localSilo,
     ILogger<CameraGrain> logger) : Grain, ICameraGrain
 {
     private sealed record Buffered(long Sequence, TimeSpan Timestamp, byte[] Pixels);
@@ -156,7 +157,7 @@ public sealed class CameraGrain(
         long c = p - t;
         var centre = _ring[c % _ring.Length]!;
         var previous = _ring[Math.Max(c - t, 0) % _ring.Length]!;
-        var (status, reason) = await Submit(previous, centre, frame.Pixels, model);
+        var (status, reason) = await Submit(previous, centre, frame.Pixels, model, mode);
         if (status == FrameStatus.Busy)
         {
             if (mode == IngestMode.Lossless) return Ack(FrameStatus.Busy, reason);
@@ -201,7 +202,7 @@ public sealed class CameraGrain(
     }
 
     // Submits the triple centred at `centre`; Busy means the inference queue is full.
-    private async Task<(FrameStatus Status, string? Reason)> Submit(Buffered previous, Buffered centre, byte[] next, ModelInfo model)
+    private async Task<(FrameStatus Status, string? Reason)> Submit(Buffered previous, Buffered centre, byte[] next, ModelInfo model, IngestMode mode)
     {
         long ticks = Stopwatch.GetTimestamp();
         var request = new TripleRequest
@@ -246,6 +247,10 @@ public sealed class CameraGrain(
             case EnqueueStatus.QueueFull:
                 // Lossless callers retry the frame: nothing is recorded for this centre yet.
                 return (FrameStatus.Busy, "queue_full");
+            case EnqueueStatus.Unavailable when mode == IngestMode.Lossless:
+                _lastError = result.Detail;
+                _endpoint = null;
+                return (FrameStatus.Busy, "inference_unavailable");
             default:
                 string reason = result.Status == EnqueueStatus.Invalid ? "invalid_for_model" : "inference_unavailable";
                 _lastError = result.Detail;
@@ -292,7 +297,7 @@ public sealed class CameraGrain(
                 // End of stream: wait for room instead of dropping the tail.
                 while (true)
                 {
-                    var (status, _) = await Submit(previous, centre, next.Pixels, model);
+                    var (status, _) = await Submit(previous, centre, next.Pixels, model, IngestMode.Lossless);
                     if (status != FrameStatus.Busy) break;
                     await Task.Delay(5);
                 }
@@ -456,6 +461,7 @@ public sealed class CameraGrain(
             LastScore = _lastScore,
             Rejected = _rejected,
             LostUpstream = _lostUpstream,
+            Silo = localSilo.SiloAddress.ToParsableString(),
         });
     }
 

@@ -26,8 +26,16 @@ public sealed class InferenceGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (_, device) = GpuPlacementDirector.ParseKey(this.GetPrimaryKeyString());
+        var (siloPart, device) = GpuPlacementDirector.ParseKey(this.GetPrimaryKeyString());
         _device = device;
+        if (siloPart != GpuPlacementDirector.AnySilo && siloPart != localSilo.SiloAddress.ToParsableString())
+        {
+            // Re-activated away from its silo, which left: refuse work so cameras re-route by consistent hashing
+            // over the inference grains that remain, and go away.
+            _loadError = $"inference grain {this.GetPrimaryKeyString()}: its silo left the cluster";
+            this.DeactivateOnIdle();
+            return Task.CompletedTask;
+        }
         bool onGpuSilo = siloOptions.Value.HasRole(SiloRoles.Gpu);
         if (!onGpuSilo)
             logger.LogWarning("Inference grain {Key} runs on {Silo}, which has no 'gpu' role (no gpu silo in the cluster)", this.GetPrimaryKeyString(), localSilo.SiloAddress);

@@ -8,16 +8,22 @@ using Xunit;
 namespace Vad.Cluster.Tests;
 
 /// <summary>A TestCluster of 2 cpu silos and 1 gpu silo, each configured by <see cref="VadSiloHost.ConfigureSilo"/>.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public const string GpuSiloName = "Secondary_2";
     public TestCluster Cluster { get; private set; } = null!;
+
+    protected virtual string GpuSilos => GpuSiloName;
 
     public async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder(3);
         builder.Options.ServiceId = "vad-tests";
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["VadTestModel"] = TestData.ModelPath }));
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["VadTestModel"] = TestData.ModelPath,
+            ["VadGpuSilos"] = GpuSilos,
+        }));
         builder.AddSiloBuilderConfigurator<RolesBySiloName>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -36,7 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             string name = siloBuilder.Configuration["Orleans:Name"] ?? throw new InvalidOperationException("TestCluster gave no silo name (Orleans:Name)");
             var cfg = new VadConfig
             {
-                Roles = name == GpuSiloName ? [SiloRoles.Gpu] : [SiloRoles.Cpu],
+                Roles = (siloBuilder.Configuration["VadGpuSilos"] ?? "").Split(',').Contains(name) ? [SiloRoles.Gpu] : [SiloRoles.Cpu],
                 ModelPath = siloBuilder.Configuration["VadTestModel"]!,
                 // Small batches and a short queue, so back-pressure is exercised.
                 MaxBatchSize = 8,
@@ -52,4 +58,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+/// <summary>1 cpu silo + 2 gpu silos: two inference grains, for cameras moving when one goes.</summary>
+public sealed class TwoGpuClusterFixture : ClusterFixture
+{
+    protected override string GpuSilos => "Secondary_1,Secondary_2";
 }
