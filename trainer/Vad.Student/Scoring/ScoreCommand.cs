@@ -23,7 +23,7 @@ public static class ScoreCommand
           --teachers DIR     teacher map cache for the comparison plots (default .cache/teachers/<dataset> if present)
           --overlays N       anomaly-map overlay PNGs (default 4)
         Writes <out>/<video>.txt (frame score = mean over heads of each map's maximum, one per line), <out>/maps/<video>.maps
-        (the largest head's map per frame, AnomalyMapCache format), <out>/plots/<video>.png, <out>/overlays/*.png.
+        (the largest head's map per frame, AnomalyMapCache format), <out>/student-vs-teachers/<video>.png, <out>/overlays/*.png.
         """;
 
     public static int Run(string[] argv)
@@ -154,7 +154,7 @@ public static class Plots
 
     public static void WriteComparisons(string outDir, IReadOnlyList<(DatasetVideo Video, float[] Scores)> clips, string teachersRoot, string split)
     {
-        string dir = Path.Combine(outDir, "plots");
+        string dir = Path.Combine(outDir, "student-vs-teachers");
         Directory.CreateDirectory(dir);
         var teachers = Directory.Exists(Path.Combine(teachersRoot, "maps"))
             ? Directory.GetDirectories(Path.Combine(teachersRoot, "maps")).Select(Path.GetFileName).OfType<string>().Order().ToList()
@@ -162,6 +162,7 @@ public static class Plots
         foreach (var (video, scores) in clips)
         {
             var plot = new ScottPlot.Plot();
+            Vad.Core.Evaluation.EvalReport.UseSystemFont(plot);
             double[] xs = Enumerable.Range(0, scores.Length).Select(i => (double)i).ToArray();
             if (video.Labels is { } labels)
             {

@@ -224,6 +224,7 @@ public static class TrainCommand
         File.WriteAllText(Path.Combine(runDir, "metrics.json"), JsonSerializer.Serialize(state.History, StudentConfig.Json));
         if (state.History.Count == 0) return;
         var plot = new ScottPlot.Plot();
+        Vad.Core.Evaluation.EvalReport.UseSystemFont(plot);
         var p1 = state.History.Where(h => h.Phase == 1).ToList();
         var p2 = state.History.Where(h => h.Phase == 2).ToList();
         double[] X(List<EpochMetrics> l, int offset) => l.Select((_, i) => (double)(i + 1 + offset)).ToArray();
