@@ -31,6 +31,7 @@ public static class Program
                 "score" => Score(rest),
                 "bench" => Bench.Run(rest),
                 "detect" => Detect(rest),
+                "select" => Select(rest),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'\n{Usage}"),
             };
         }
@@ -49,7 +50,7 @@ public static class Program
     public const string Usage = """
         usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
-                                  [--cache DIR (default: DIR)] [--resolutions 1,4,16]
+                                  [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
                                   [--detector background|hog|onnx:PATH]
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
@@ -82,7 +83,10 @@ public static class Program
             var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, ctx);
             AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
             models = new TeacherTrainer(cfg).Train(objs, ctx);
+            var calClips = clips.Where(c => cfg.CalibrationClips.Contains(c.Name)).ToList();
+            models.Config = TeacherValidation.Select(models, detector, calClips, ctx);
         });
+        AnsiConsole.MarkupLine($"selected on the validation: T1 {Markup.Escape(models!.Config.T1Rule.ToString())} (AUC {models.Config.ValidationAuc[models.Config.T1Rule.ToString()]:F4}), T2 {Markup.Escape(models.Config.T2Rule.ToString())} (AUC {models.Config.ValidationAuc[models.Config.T2Rule.ToString()]:F4})");
         models!.Save(outDir, Path.GetFullPath(dataset));
         foreach (var (k, v) in models.Config.Stats) AnsiConsole.MarkupLine($"[grey]{k}: mean {v.Mean:G4} sd {v.Std:G4}[/]");
         AnsiConsole.MarkupLine($"trained in {sw.Elapsed.TotalSeconds:F0} s -> {outDir}");
@@ -102,6 +106,7 @@ public static class Program
         string cache = a.GetOr("cache", outDir);
         var videos = a.GetAll("videos");
         var resArg = a.GetAll("resolutions");
+        string? dumpObjects = a.Get("dump-objects");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
@@ -125,7 +130,7 @@ public static class Program
                 {
                     ["models"] = Path.GetFullPath(models),
                     ["detector"] = teachers.Config.Detector,
-                    ["object_score"] = t == "t1" ? "softplus(mean z of app_error, motion_error, app_logit, motion_logit)" : "softplus(mean z of arrow_of_time, irregularity, middle_error)",
+                    ["object_score"] = teachers.Rule(t).ToString(),
                     ["frame_score"] = "max of the full-resolution map (boxes painted with object scores, max where they overlap)",
                     ["pooling"] = "adaptive max pooling to r x r",
                 },
@@ -143,6 +148,7 @@ public static class Program
                     {
                         var result = scorer.ScoreFrames(frames, true, true, n => task.Increment(n));
                         int w = frames[0].Width, h = frames[0].Height;
+                        if (dumpObjects is not null) DumpObjects(dumpObjects, split, clip.Name, result);
                         foreach (var t in new[] { "t1", "t2" })
                         {
                             var maps = TeacherScorer.Maps(result, t, w, h, resolutions);
@@ -172,6 +178,40 @@ public static class Program
             return 1;
         }
         AnsiConsole.MarkupLine($"scored {clips.Count} clip(s): scores in {Path.Combine(outDir, "t1")} and {Path.Combine(outDir, "t2")}, maps in {Path.Combine(cache, "maps")}");
+        return 0;
+    }
+
+    /// <summary>Appends one CSV row per object: split, video, frame, box, raw components, T1 and T2 scores.</summary>
+    private static void DumpObjects(string path, string split, string video, FrameObjects[] frames)
+    {
+        bool header = !File.Exists(path);
+        using var w = new StreamWriter(path, append: true);
+        if (header) w.WriteLine("split,video,frame,x,y,w,h," + string.Join(",", TeacherModels.AllComponents) + ",t1,t2");
+        for (int f = 0; f < frames.Length; f++)
+            for (int k = 0; k < frames[f].Objects.Count; k++)
+            {
+                var b = frames[f].Objects[k].Box;
+                w.WriteLine(string.Join(",", new object[] { split, video, f, b.X, b.Y, b.Width, b.Height }
+                    .Concat(frames[f].Raw[k].Select(v => (object)v.ToString("G6", CultureInfo.InvariantCulture)))
+                    .Append(frames[f].T1[k].ToString("G6", CultureInfo.InvariantCulture)).Append(frames[f].T2[k].ToString("G6", CultureInfo.InvariantCulture))));
+            }
+    }
+
+    /// <summary>Re-runs the rule selection (validation on held-out training clips) for trained teachers.</summary>
+    private static int Select(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string dataset = a.Require("dataset"), models = a.GetOr("models", DefaultModels);
+        a.RejectUnknown();
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        TorchSharp.torch.set_num_threads(2);
+        using var teachers = TeacherModels.Load(models);
+        using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
+        var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
+        ProgressBar().Start(ctx => teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx));
+        teachers.Save(models, Path.GetFullPath(dataset));
+        foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");
+        AnsiConsole.MarkupLine($"selected: T1 {Markup.Escape(teachers.Config.T1Rule.ToString())}, T2 {Markup.Escape(teachers.Config.T2Rule.ToString())}");
         return 0;
     }
 

@@ -29,7 +29,22 @@ public sealed record TeacherConfig
     /// that only partly hold the object).</summary>
     public double ErrorTopFraction { get; init; } = 0.25;
     public Dictionary<string, ComponentStats> Stats { get; init; } = new();
+    /// <summary>How T1 combines its components (selected on the pseudo-anomaly validation, see TeacherValidation).</summary>
+    public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1Components);
+    public ScoreRule T2Rule { get; init; } = new("probability", TeacherModels.T2Components);
+    /// <summary>Frame-level AUC of each candidate rule on the validation (held-out normal clips vs the same clips at 1.5x speed).</summary>
+    public Dictionary<string, double> ValidationAuc { get; init; } = new();
     public int[] Resolutions { get; init; } = AnomalyMapCache.DefaultResolutions;
+}
+
+/// <summary>
+/// A teacher's object score from its raw components. Scale "probability": mean of the components' anomaly evidences
+/// on a probability scale (sigmoid of a classifier logit; normal CDF of an error's z-score over normal calibration
+/// objects), as the papers average their tasks' outputs. Scale "z": normal CDF of the mean z-score.
+/// </summary>
+public sealed record ScoreRule(string Scale, string[] Components)
+{
+    public override string ToString() => $"{Scale}({string.Join("+", Components)})";
 }
 
 /// <summary>Raw per-object outputs of both teachers, before normalisation.</summary>
@@ -38,8 +53,7 @@ public sealed record RawComponents(float[] AppError, float[] MotionError, float[
 
 /// <summary>
 /// The two teachers' networks. T1 = appearance AE + motion AE + appearance and motion classifiers (normal vs
-/// pseudo-abnormal); T2 = the multi-task 3D-conv network. Object score of a teacher = softplus of the mean of its
-/// components' z-scores (z on normal calibration objects), so it is positive and 0 means "no object".
+/// pseudo-abnormal); T2 = the multi-task 3D-conv network. Object score of a teacher: see <see cref="Scores"/>.
 /// </summary>
 public sealed class TeacherModels : IDisposable
 {
@@ -188,20 +202,52 @@ public sealed class TeacherModels : IDisposable
         _ => throw new ArgumentException(name),
     };
 
-    /// <summary>Object scores of one teacher: softplus(mean of the components' z-scores).</summary>
-    public float[] Scores(RawComponents r, string teacher)
+    /// <summary>Classifier-type components (logits): their evidence is the predicted probability of "abnormal".</summary>
+    public static bool IsLogit(string component) => component is "app_logit" or "motion_logit" or "arrow_of_time" or "irregularity";
+
+    public static readonly string[] AllComponents = [.. T1Components, .. T2Components];
+
+    /// <summary>Per object: the raw components in <see cref="AllComponents"/> order (NaN when not computed).</summary>
+    public static float[][] PerObject(RawComponents r, int count)
     {
-        var names = teacher == "t1" ? T1Components : T2Components;
-        int n = Component(r, names[0]).Length;
-        var result = new float[n];
-        for (int i = 0; i < n; i++)
+        var result = new float[count][];
+        for (int i = 0; i < count; i++)
         {
-            double z = 0;
-            foreach (var c in names) z += Config.Stats[c].Z(Component(r, c)[i]);
-            z /= names.Length;
-            result[i] = (float)(z > 20 ? z : Math.Log(1 + Math.Exp(z)));
+            result[i] = new float[AllComponents.Length];
+            for (int c = 0; c < AllComponents.Length; c++)
+            {
+                var v = Component(r, AllComponents[c]);
+                result[i][c] = v.Length > i ? v[i] : float.NaN;
+            }
         }
         return result;
+    }
+
+    public double Evidence(string component, double v) =>
+        IsLogit(component) ? 1.0 / (1.0 + Math.Exp(-v)) : NormalCdf(Config.Stats[component].Z(v));
+
+    /// <summary>Object score in (0, 1) under a rule, from the raw components of one object (AllComponents order).</summary>
+    public float Score(ScoreRule rule, float[] raw)
+    {
+        double acc = 0;
+        foreach (var c in rule.Components)
+        {
+            double v = raw[Array.IndexOf(AllComponents, c)];
+            acc += rule.Scale == "z" ? Config.Stats[c].Z(v) : Evidence(c, v);
+        }
+        acc /= rule.Components.Length;
+        return (float)(rule.Scale == "z" ? NormalCdf(acc) : acc);
+    }
+
+    public ScoreRule Rule(string teacher) => teacher == "t1" ? Config.T1Rule : Config.T2Rule;
+
+    /// <summary>Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| &lt; 1.5e-7).</summary>
+    public static double NormalCdf(double z)
+    {
+        double x = Math.Abs(z) / Math.Sqrt(2);
+        double t = 1 / (1 + 0.3275911 * x);
+        double erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.Exp(-x * x);
+        return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
     }
 
     public void Dispose() { foreach (var m in Modules) m.Dispose(); }

@@ -7,7 +7,7 @@ using Vad.Teachers.Objects;
 namespace Vad.Teachers.Teachers;
 
 /// <summary>Scored objects of one frame: boxes with each teacher's object score.</summary>
-public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, float[] T1, float[] T2);
+public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, float[][] Raw, float[] T1, float[] T2);
 
 /// <summary>Detects, builds object inputs and scores every frame of a clip with T1 and/or T2.</summary>
 public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector)
@@ -24,6 +24,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             dets[i] = detector.Detect(frames[i]).ToList();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
+        var raws = dets.Select(d => new float[d.Count][]).ToArray();
         var s1 = dets.Select(d => new float[d.Count]).ToArray();
         var s2 = dets.Select(d => new float[d.Count]).ToArray();
         int a = InputSizes.Appearance * InputSizes.Appearance, m = 2 * InputSizes.Motion * InputSizes.Motion;
@@ -50,20 +51,19 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
                     for (int p = 0; p < st; p++) stack[b * st + p] = bytes[p] / 255f;
                 }
             }
-            var raw = models.Raw(batch.Count, app, mot, stack, t1, t2);
-            var o1 = t1 ? models.Scores(raw, "t1") : null;
-            var o2 = t2 ? models.Scores(raw, "t2") : null;
+            var raw = TeacherModels.PerObject(models.Raw(batch.Count, app, mot, stack, t1, t2), batch.Count);
             for (int b = 0; b < batch.Count; b++)
             {
                 var (f, k) = batch[b];
-                if (o1 is not null) s1[f][k] = o1[b];
-                if (o2 is not null) s2[f][k] = o2[b];
+                raws[f][k] = raw[b];
+                if (t1) s1[f][k] = models.Score(models.Config.T1Rule, raw[b]);
+                if (t2) s2[f][k] = models.Score(models.Config.T2Rule, raw[b]);
             }
             int upTo = start + batch.Count < refs.Count ? refs[start + batch.Count].Frame : frames.Count;
             if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }
         }
         if (done < frames.Count) onFrame?.Invoke(frames.Count - done);
-        return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], s1[i], s2[i])).ToArray();
+        return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], raws[i], s1[i], s2[i])).ToArray();
     }
 
     public static List<FrameMaps> Maps(FrameObjects[] frames, string teacher, int width, int height, int[] resolutions) =>
