@@ -27,6 +27,8 @@ public static class BenchCluster
         int maxBatch = a.GetInt("max-batch", 32);
         double maxDelay = a.GetDouble("max-delay-ms", 5);
         int rounds = a.GetInt("rounds", 1);
+        // Two batches deep: one waiting while one runs keeps the device busy without queueing seconds of latency.
+        int queue = a.GetInt("queue", 2 * maxBatch);
         a.RejectUnknown();
         if (cameras < 1) throw new CommandArgsException("--cameras must be >= 1");
         string outDir = "bench/results/cluster";
@@ -40,7 +42,7 @@ public static class BenchCluster
         string modelPath = Demo.ResolveModel(modelArg, tmp, out bool baseline);
 
         var sw = Stopwatch.StartNew();
-        await using var silo = await InProcessSilo.StartAsync(modelPath, maxBatch, maxDelay, queueCapacity: Math.Max(256, 4 * maxBatch));
+        await using var silo = await InProcessSilo.StartAsync(modelPath, maxBatch, maxDelay, queueCapacity: queue);
         await using var conn = await ClusterConnection.ConnectAsync(silo.Config);
         var client = conn.Client;
         var model = await ClusterQueries.WaitForModelAsync(client, TimeSpan.FromSeconds(60));
@@ -128,6 +130,7 @@ public static class BenchCluster
             rounds,
             max_batch_size = maxBatch,
             max_delay_ms = maxDelay,
+            queue_capacity = queue,
             frames_received = received,
             scored,
             dropped,

@@ -76,7 +76,9 @@ public static class Commands
     public static async Task<int> CamerasAsync(CommandArgs a)
     {
         bool json = a.Flag("json");
+        if (a.Positionals.Count == 1) return await CameraSettingsAsync(a, a.Positionals[0], json);
         a.RejectUnknown();
+        if (a.Positionals.Count > 1) throw new CommandArgsException("usage: cameras [CAMERA [--upper X] [--lower X] [--open-after K] [--sigma S] [--fps F] [--enable|--disable]] [--json]");
         await using var conn = await ClusterConnection.ConnectAsync(VadConfig.FromEnvironment());
         var ids = await conn.Client.GetGrain<IClusterDirectoryGrain>(0).GetCameras();
         var statuses = await Task.WhenAll(ids.Select(id => conn.Client.GetGrain<ICameraGrain>(id).GetStatus()));
@@ -86,17 +88,51 @@ public static class Commands
             return 0;
         }
         var t = new Table().Title("cameras")
-            .AddColumns("camera", "enabled", "source", "received", "scored", "dropped", "pending", "p50 ms", "p99 ms", "alerts", "open alert", "last score", "inference grain");
+            .AddColumns("camera", "on", "source", "received", "scored", "dropped", "pending", "p50/p99 ms", "alerts", "open alert", "score", "inference");
         foreach (var s in statuses)
             t.AddRow(Markup.Escape(s.CameraId), s.Settings.Enabled ? "yes" : "[red]no[/]",
                 Markup.Escape(s.SourceUrl is null ? "client" : $"{s.SourceUrl} ({s.SourceState})"),
                 s.Received.ToString(), s.Scored.ToString(), s.Dropped == 0 ? "0" : Markup.Escape($"{s.Dropped} ({FormatDrops(s.DroppedByReason)})"),
-                s.Pending.ToString(), s.LatencyP50Ms.ToString("0.0"), s.LatencyP99Ms.ToString("0.0"), s.AlertCount.ToString(),
-                s.OpenAlert is { } o ? $"[red]#{o.Id} since frame {o.StartSequence}[/]" : "-",
-                s.LastScore?.ToString("0.000") ?? "-", Markup.Escape(s.InferenceGrain ?? "-"));
+                s.Pending.ToString(), $"{s.LatencyP50Ms:0.0}/{s.LatencyP99Ms:0.0}", s.AlertCount.ToString(),
+                s.OpenAlert is { } o ? $"[red]#{o.Id} from {o.StartSequence}[/]" : "-",
+                s.LastScore?.ToString("0.000") ?? "-", Markup.Escape(ShortKey(s.InferenceGrain)));
         AnsiConsole.Write(t);
         if (ids.Count == 0) AnsiConsole.MarkupLine("[grey]no camera has sent frames yet[/]");
         return 0;
+    }
+
+    /// <summary>Shows a camera's settings, or changes them (thresholds, k, sigma, fps, enabled, alert retention).</summary>
+    private static async Task<int> CameraSettingsAsync(CommandArgs a, string id, bool json)
+    {
+        await using var conn = await ClusterConnection.ConnectAsync(VadConfig.FromEnvironment());
+        var cam = await ClusterQueries.KnownCameraAsync(conn.Client, id);
+        var s = await cam.GetSettings();
+        var updated = s with
+        {
+            UpperThreshold = a.GetDouble("upper", s.UpperThreshold),
+            LowerThreshold = a.GetDouble("lower", s.LowerThreshold),
+            OpenAfterFrames = a.GetInt("open-after", s.OpenAfterFrames),
+            Sigma = a.GetDouble("sigma", s.Sigma),
+            Fps = a.GetDouble("fps", s.Fps),
+            MaxAlerts = a.GetInt("max-alerts", s.MaxAlerts),
+            AlertRetention = a.Has("retention-days") ? TimeSpan.FromDays(a.GetDouble("retention-days", 30)) : s.AlertRetention,
+            Enabled = a.Flag("disable") ? false : a.Flag("enable") || s.Enabled,
+        };
+        a.RejectUnknown();
+        if (updated.Validate() is { } error) throw new CommandArgsException(error);
+        if (updated != s) await cam.UpdateSettings(updated);
+        if (json) Console.WriteLine(JsonSerializer.Serialize(updated, Json));
+        else AnsiConsole.MarkupLine(Markup.Escape($"{id}: upper {updated.UpperThreshold}, lower {updated.LowerThreshold}, open after {updated.OpenAfterFrames} frames, " +
+            $"sigma {updated.Sigma}, fps {updated.Fps}, enabled {updated.Enabled}, keep {updated.MaxAlerts} alerts / {updated.AlertRetention.TotalDays:0.#} days" +
+            (updated != s ? " (updated)" : "")));
+        return 0;
+    }
+
+    private static string ShortKey(string? key)
+    {
+        if (key is null) return "-";
+        int at = key.IndexOf('@'), bar = key.LastIndexOf('|');
+        return at > 0 && bar > at ? key[..at] + key[bar..] : key;
     }
 
     /// <summary>An absolute time (ISO 8601) or a duration back from now: 30s, 10m, 2h, 1d.</summary>
@@ -163,9 +199,9 @@ public static class Commands
         var handle = await stream.SubscribeAsync((ev, _) =>
         {
             var x = ev.Alert;
-            string color = ev.Kind switch { AlertEventKind.Opened => "red", AlertEventKind.Closed => "green", _ => "yellow" };
-            AnsiConsole.MarkupLine($"{DateTime.UtcNow:HH:mm:ss} [{color}]{ev.Kind,-7}[/] {Markup.Escape(x.CameraId)} #{x.Id} frames {x.StartSequence}-{x.EndSequence?.ToString() ?? "..."} " +
-                $"peak {x.PeakScore:0.000} at frame {x.PeakSequence} ({x.PeakX:0.00}, {x.PeakY:0.00})");
+            // Plain lines (one per event, safe to pipe): time, kind, camera, alert, frames, peak.
+            Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {ev.Kind,-7} {x.CameraId} #{x.Id} frames {x.StartSequence}-{x.EndSequence?.ToString() ?? "..."} " +
+                $"peak {x.PeakScore:0.000} at frame {x.PeakSequence} ({x.PeakX:0.00}, {x.PeakY:0.00}) model {(x.ModelVersion.Length > 12 ? x.ModelVersion[..12] : x.ModelVersion)}");
             return Task.CompletedTask;
         });
         AnsiConsole.MarkupLine($"[grey]watching alerts of {(key == VadStreams.AllCameras ? "all cameras" : Markup.Escape(key))}; Ctrl+C to stop[/]");
@@ -192,7 +228,7 @@ public static class Commands
         AnsiConsole.Write(silos);
         var inf = new Table().Title("inference grains").AddColumns("grain", "provider", "model", "queue", "batches", "frames", "mean batch", "batch ms", "queue full");
         foreach (var i in inference)
-            inf.AddRow(Markup.Escape(i.Key), Markup.Escape(i.Provider), i.Model?.Version[..12] ?? "-", $"{i.QueueLength}/{i.QueueCapacity}",
+            inf.AddRow(Markup.Escape(ShortKey(i.Key)), Markup.Escape(i.Provider), i.Model?.Version[..12] ?? "-", $"{i.QueueLength}/{i.QueueCapacity}",
                 i.Batches.ToString(), i.Frames.ToString(), i.MeanBatchSize.ToString("0.0"), i.MeanBatchMs.ToString("0.0"), i.Rejected.ToString());
         AnsiConsole.Write(inf);
         if (status.Model is { } m)

@@ -14,6 +14,9 @@ public static class Program
                                    stream a video file, frames folder or URL into a camera grain (--on-silo: the camera's
                                    silo reads the source itself, reconnecting with backoff)
           cameras [--json]         cameras with status and counters
+          cameras CAMERA [--upper X] [--lower X] [--open-after K] [--sigma S] [--fps F] [--enable|--disable]
+                  [--max-alerts N] [--retention-days D]
+                                   show or change a camera's settings
           alerts CAMERA [--since T] [--json]
                                    a camera's alert log (T: ISO time or 30s, 10m, 2h, 1d)
           watch [--camera ID] [--seconds S]
@@ -21,7 +24,7 @@ public static class Program
           status [--json]          silos, roles, inference grains, model version
           demo [--model FILE.onnx] [--out DIR] [--clips 01,02]
                                    in-process silo; streams the Ped2 test clips, prints alerts and per-clip AUC, writes plots
-          bench-cluster --cameras N [--json FILE] [--model FILE.onnx] [--max-batch B]
+          bench-cluster --cameras N [--json FILE] [--model FILE.onnx] [--max-batch B] [--max-delay-ms D] [--queue Q] [--rounds R]
                                    N cameras at full speed through a localhost cluster vs raw ONNX Runtime
         Cluster connection: VAD_CLUSTERING, VAD_REDIS, VAD_SERVICE_ID, VAD_CLUSTER_ID, VAD_GATEWAY_PORT, VAD_TLS_* (CONFIG-CONTRACT).
         """;
@@ -43,7 +46,8 @@ public static class Program
             string[] flags = args[0] switch
             {
                 "ingest" => ["realtime", "max-speed", "on-silo"],
-                "cameras" or "alerts" or "status" => ["json"],
+                "cameras" => ["json", "enable", "disable"],
+                "alerts" or "status" => ["json"],
                 _ => [],
             };
             var a = new CommandArgs(args.Skip(1), flags);
