@@ -64,9 +64,9 @@ public static class Program
         {
             Seed = a.GetInt("seed", 7),
             AutoEncoderEpochs = a.GetInt("ae-epochs", 5),
-            ClassifierEpochs = a.GetInt("cls-epochs", 2),
-            MultiTaskEpochs = a.GetInt("t2-epochs", 4),
-            TrainFrameStride = a.GetInt("frame-stride", 4),
+            ClassifierEpochs = a.GetInt("cls-epochs", 3),
+            MultiTaskEpochs = a.GetInt("t2-epochs", 8),
+            TrainFrameStride = a.GetInt("frame-stride", 3),
         };
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();

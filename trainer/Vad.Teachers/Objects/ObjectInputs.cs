@@ -65,6 +65,17 @@ public sealed class ClipMotion : IDisposable
 
 public static class ObjectCrops
 {
+    /// <summary>Pixels from the frame edge within which a box counts as truncated.</summary>
+    public const int EdgeMargin = 2;
+
+    /// <summary>
+    /// True when the box touches the frame edge: the object is only partly visible (entering or leaving), its crop
+    /// would be padded with replicated edge pixels and its flow is unreliable. Such objects are neither trained on nor
+    /// scored (on held-out normal training clips they were the highest-scoring objects).
+    /// </summary>
+    public static bool IsTruncated(Rect box, int width, int height) =>
+        box.X < EdgeMargin || box.Y < EdgeMargin || box.X + box.Width > width - EdgeMargin || box.Y + box.Height > height - EdgeMargin;
+
     /// <summary>The square region (center of the box, side = longer box side x context) a crop is taken from.</summary>
     public static (Point2f Center, int Side) Square(Rect box)
     {

@@ -18,11 +18,11 @@ public sealed record TeacherConfig
 {
     public int Seed { get; init; } = 7;
     public string Detector { get; init; } = "background";
-    public int TrainFrameStride { get; init; } = 4;
+    public int TrainFrameStride { get; init; } = 3;
     public string[] CalibrationClips { get; init; } = ["14", "15", "16"];
     public int AutoEncoderEpochs { get; init; } = 5;
-    public int ClassifierEpochs { get; init; } = 2;
-    public int MultiTaskEpochs { get; init; } = 4;
+    public int ClassifierEpochs { get; init; } = 3;
+    public int MultiTaskEpochs { get; init; } = 8;
     public int BatchSize { get; init; } = 64;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Reconstruction errors are the mean of this top fraction of per-pixel squared errors (robust to boxes

@@ -21,7 +21,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         var refs = new List<(int Frame, int Obj)>();
         for (int i = 0; i < frames.Count; i++)
         {
-            dets[i] = detector.Detect(frames[i]).ToList();
+            dets[i] = detector.Detect(frames[i]).Where(o => !ObjectCrops.IsTruncated(o.Box, frames[i].Width, frames[i].Height)).ToList();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
         var raws = dets.Select(d => new float[d.Count][]).ToArray();

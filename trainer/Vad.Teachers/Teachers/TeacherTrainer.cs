@@ -41,6 +41,7 @@ public sealed class TeacherTrainer
                 {
                     foreach (var o in detector.Detect(frames[i]))
                     {
+                        if (ObjectCrops.IsTruncated(o.Box, frames[i].Width, frames[i].Height)) continue;
                         var app = ObjectCrops.AppearanceBytes(frames[i], o.Box, InputSizes.Appearance);
                         var mot = new float[2 * InputSizes.Motion * InputSizes.Motion];
                         ObjectCrops.MotionInto(motion, i, o.Box, mot);
