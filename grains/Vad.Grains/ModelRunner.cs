@@ -61,7 +61,8 @@ public sealed class ModelRunner : IDisposable
         if (File.Exists(manifestPath))
         {
             manifest = StudentManifest.Load(manifestPath);
-            if (!string.IsNullOrEmpty(manifest.Version) && !string.Equals(manifest.Version, version, StringComparison.OrdinalIgnoreCase))
+            string declared = manifest.Version.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? manifest.Version[7..] : manifest.Version;
+            if (!string.IsNullOrEmpty(declared) && !string.Equals(declared, version, StringComparison.OrdinalIgnoreCase))
                 throw new InvalidDataException($"{manifestPath}: version {manifest.Version} does not match the sha256 of {onnxPath} ({version})");
         }
 

@@ -25,6 +25,7 @@ public class ClusterFixture : IAsyncLifetime
             ["VadGpuSilos"] = GpuSilos,
         }));
         builder.AddSiloBuilderConfigurator<RolesBySiloName>();
+        builder.AddClientBuilderConfigurator<ClientStreams>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -33,6 +34,12 @@ public class ClusterFixture : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+    }
+
+    private sealed class ClientStreams : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddMemoryStreams(Vad.Contracts.VadStreams.Provider);
     }
 
     private sealed class RolesBySiloName : ISiloConfigurator

@@ -1,3 +1,4 @@
+using Orleans.Streams;
 using Orleans.TestingHost;
 using Vad.Client;
 using Vad.Contracts;
@@ -42,6 +43,11 @@ public sealed class ClusterTests(ClusterFixture fixture)
         var settings = await TestData.CalibrateAsync(Client, model, "calib-clip-test");
         var clip = TestData.Ped2.Test.Single(v => v.Name == "01"); // normal frames 0-59, abnormal 60-179 (a cyclist, a cart)
         await Client.GetGrain<ICameraGrain>("ped2-01").UpdateSettings(settings);
+        // A live watcher on the camera's alert stream.
+        var events = new System.Collections.Concurrent.ConcurrentQueue<AlertEvent>();
+        var stream = Client.GetStreamProvider(VadStreams.Provider)
+            .GetStream<AlertEvent>(Orleans.Runtime.StreamId.Create(VadStreams.AlertNamespace, "ped2-01"));
+        var subscription = await stream.SubscribeAsync((ev, _) => { events.Enqueue(ev); return Task.CompletedTask; });
         var status = await TestData.StreamAsync(Client, "ped2-01", TestData.Frames(clip.Source, model));
 
         Assert.Equal(clip.Labels!.Length, status.Received);
@@ -66,6 +72,13 @@ public sealed class ClusterTests(ClusterFixture fixture)
         }
         // Most alerted frames are labelled abnormal.
         Assert.True(alertedAbnormal > alerted / 2, $"{alertedAbnormal} of {alerted} alerted frames are abnormal");
+
+        // The watcher saw each alert open and close, with the logged bounds.
+        for (int i = 0; i < 50 && events.Count(e => e.Kind == AlertEventKind.Closed) < alerts.Count; i++) await Task.Delay(100);
+        await subscription.UnsubscribeAsync();
+        Assert.Equal(alerts.Select(a => a.Id), events.Where(e => e.Kind == AlertEventKind.Opened).Select(e => e.Alert.Id));
+        Assert.Equal(alerts.Select(a => (a.Id, a.StartSequence, a.EndSequence)),
+            events.Where(e => e.Kind == AlertEventKind.Closed).Select(e => (e.Alert.Id, e.Alert.StartSequence, e.Alert.EndSequence)));
     }
 
     [Fact]
