@@ -261,6 +261,8 @@ public sealed class StudentTrainer : IDisposable
     /// <summary>Runs (or resumes) both phases. <paramref name="onStep"/> sees every step; <paramref name="onEpoch"/> every finished epoch.</summary>
     public void Run(Action<StepReport>? onStep = null, Action<EpochMetrics>? onEpoch = null, CancellationToken ct = default)
     {
+        // A finished run asked for more distillation epochs continues from where it stopped.
+        if (State.Finished && State.Phase == 2 && State.Epoch < Options.Phase2Epochs) State.Finished = false;
         var sw = Stopwatch.StartNew();
         long stepsThisRun = 0;
         var epochClock = Stopwatch.StartNew();
