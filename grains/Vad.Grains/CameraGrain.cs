@@ -405,13 +405,15 @@ public sealed class CameraGrain(
         }
     }
 
-    private void ApplyRetention()
+    private void ApplyRetention() => ApplyRetention(state.State.Alerts, state.State.Settings, DateTime.UtcNow);
+
+    /// <summary>Bounds an alert log (oldest first): closed alerts older than the retention go, then the oldest beyond MaxAlerts.</summary>
+    public static void ApplyRetention(List<Alert> alerts, CameraSettings s, DateTime nowUtc)
     {
-        var s = state.State.Settings;
-        var cutoff = DateTime.UtcNow - s.AlertRetention;
-        state.State.Alerts.RemoveAll(a => !a.IsOpen && (a.EndUtc ?? a.StartUtc) < cutoff);
-        int excess = state.State.Alerts.Count - s.MaxAlerts;
-        if (excess > 0) state.State.Alerts.RemoveRange(0, excess);
+        var cutoff = nowUtc - s.AlertRetention;
+        alerts.RemoveAll(a => !a.IsOpen && (a.EndUtc ?? a.StartUtc) < cutoff);
+        int excess = alerts.Count - s.MaxAlerts;
+        if (excess > 0) alerts.RemoveRange(0, excess);
     }
 
     private async Task CheckLostResults(CancellationToken ct)

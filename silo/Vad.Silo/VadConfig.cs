@@ -28,6 +28,9 @@ public sealed record VadConfig
     public string? TlsCert { get; init; }
     public string? TlsKey { get; init; }
     public string? TlsCa { get; init; }
+    public string? DashboardUser { get; init; }
+    public string? DashboardPassword { get; init; }
+    public bool DashboardEnabled => DashboardUser is not null;
     public int MaxBatchSize { get; init; } = 32;
     public double MaxDelayMs { get; init; } = 5;
     public int QueueCapacity { get; init; } = 256;
@@ -85,6 +88,8 @@ public sealed record VadConfig
             TlsCert = Get("VAD_TLS_CERT"),
             TlsKey = Get("VAD_TLS_KEY"),
             TlsCa = Get("VAD_TLS_CA"),
+            DashboardUser = Get("VAD_DASHBOARD_USER"),
+            DashboardPassword = Get("VAD_DASHBOARD_PASSWORD"),
             MaxBatchSize = Math.Max(1, Int("VAD_INFERENCE_MAX_BATCH", 32)),
             MaxDelayMs = Dbl("VAD_INFERENCE_MAX_DELAY_MS", 5),
             QueueCapacity = Math.Max(1, Int("VAD_INFERENCE_QUEUE", 256)),
@@ -107,6 +112,8 @@ public sealed record VadConfig
         foreach (var d in GpuDevices)
             if (!int.TryParse(d, out int id) || id < 0)
                 throw new VadConfigException($"VAD_GPU_DEVICES: '{d}' is not a device id");
+        if (DashboardUser is not null && string.IsNullOrEmpty(DashboardPassword))
+            throw new VadConfigException("VAD_DASHBOARD_PASSWORD is required with VAD_DASHBOARD_USER (the dashboard has no auth of its own)");
         if (TlsCert is not null && TlsKey is null)
             throw new VadConfigException("VAD_TLS_KEY is required with VAD_TLS_CERT");
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -129,13 +130,32 @@ public static class VadSiloHost
             o.RemoteCertificateValidation = (cert, _, errors) => ValidateWithCa(cfg, cert, errors);
         });
 
+    /// <summary>HTTP basic authentication against VAD_DASHBOARD_USER / VAD_DASHBOARD_PASSWORD (constant-time compare).</summary>
+    public static bool BasicAuthOk(HttpRequest request, string user, string password)
+    {
+        string? header = request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"vad\"";
+            return false;
+        }
+        byte[] given, expected = System.Text.Encoding.UTF8.GetBytes($"{user}:{password}");
+        try { given = Convert.FromBase64String(header[6..].Trim()); }
+        catch (FormatException) { return false; }
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+
     /// <summary>The silo process: Orleans + Kestrel on VAD_HTTP_PORT with /health/live, /health/ready and /metrics.</summary>
     public static WebApplication Build(string[] args, VadConfig cfg)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(cfg.HttpPort));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = cfg.ShutdownTimeout + TimeSpan.FromSeconds(5));
-        builder.UseOrleans(silo => ConfigureSilo(silo, cfg));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, cfg);
+            if (cfg.DashboardEnabled) silo.AddDashboard();
+        });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter("Microsoft.Orleans")
             .AddMeter(VadMetrics.MeterName)
@@ -147,6 +167,11 @@ public static class VadSiloHost
                 ? Results.Ok(new { status = "ready", roles = cfg.Roles })
                 : Results.Json(new { status = "starting", error = registration.LastError }, statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapPrometheusScrapingEndpoint("/metrics");
+        if (cfg.DashboardEnabled)
+            app.MapOrleansDashboard("/dashboard").AddEndpointFilter(async (ctx, next) =>
+                BasicAuthOk(ctx.HttpContext.Request, cfg.DashboardUser!, cfg.DashboardPassword!)
+                    ? await next(ctx)
+                    : Results.Text("authentication required", statusCode: StatusCodes.Status401Unauthorized));
         app.Lifetime.ApplicationStopping.Register(() =>
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vad.Silo")
                 .LogInformation("Shutting down: draining in-flight batches (timeout {Timeout})", cfg.ShutdownTimeout));

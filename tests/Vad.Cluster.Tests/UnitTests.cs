@@ -52,6 +52,22 @@ public class AlertTrackerTests
     }
 
     [Fact]
+    public void The_alert_log_is_bounded_by_count_and_age()
+    {
+        var now = new DateTime(2026, 6, 1, 0, 0, 0, DateTimeKind.Utc);
+        var log = Enumerable.Range(1, 6).Select(i => new Alert
+        {
+            Id = i, StartSequence = i * 10, EndSequence = i * 10 + 5,
+            StartUtc = now.AddDays(-10 + i), EndUtc = now.AddDays(-10 + i),
+        }).ToList();
+        log.Add(new Alert { Id = 7, StartSequence = 70, StartUtc = now.AddDays(-20) }); // open: never aged out
+        CameraGrain.ApplyRetention(log, new CameraSettings { AlertRetention = TimeSpan.FromDays(6.5), MaxAlerts = 100 }, now);
+        Assert.Equal([4L, 5L, 6L, 7L], log.Select(a => a.Id));
+        CameraGrain.ApplyRetention(log, new CameraSettings { MaxAlerts = 2 }, now);
+        Assert.Equal([6L, 7L], log.Select(a => a.Id));
+    }
+
+    [Fact]
     public void Settings_are_validated()
     {
         Assert.Null(new CameraSettings().Validate());
@@ -121,6 +137,9 @@ public class ConfigContractTests
         Assert.Contains("VAD_ROLES", Assert.Throws<VadConfigException>(() => Parse(new() { ["VAD_ROLES"] = "cpu,tpu" })).Message);
         Assert.Contains("VAD_CLUSTERING", Assert.Throws<VadConfigException>(() => Parse(new() { ["VAD_CLUSTERING"] = "Consul" })).Message);
         Assert.Contains("VAD_SILO_PORT", Assert.Throws<VadConfigException>(() => Parse(new() { ["VAD_SILO_PORT"] = "x" })).Message);
+        Assert.Contains("VAD_DASHBOARD_PASSWORD", Assert.Throws<VadConfigException>(() => Parse(new() { ["VAD_DASHBOARD_USER"] = "ops" })).Message);
+        Assert.False(c.DashboardEnabled);
+        Assert.True(Parse(new() { ["VAD_DASHBOARD_USER"] = "ops", ["VAD_DASHBOARD_PASSWORD"] = "pw" }).DashboardEnabled);
     }
 
     [Fact]
