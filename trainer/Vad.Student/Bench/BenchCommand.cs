@@ -19,20 +19,22 @@ namespace Vad.Student.Bench;
 public static class BenchCommand
 {
     public const string Usage = """
-        usage: ./vad bench student [--json FILE] [--model models/ped2/student.onnx] [--teachers-json FILE] [--seconds S] [--threads N]
+        usage: ./vad bench student [--json FILE] [--model models/ped2/student.onnx] [--teachers-json FILE | --no-teachers-run] [--seconds S] [--threads N]
                                  [--write-onnx DIR]   (also writes the benchmarked profile graphs, e.g. for the GPU timing script)
           ONNX Runtime frames/s at batch 1, 8, 32 for each profile (random weights, same graph as a trained model), the
           shipped model at batch 32, TorchSharp forward at batch 8, GFLOPs per frame counted on the exported graph, a 2048^3
-          float32 MatMul through ONNX Runtime (peak), and the teachers' frames/s read from their bench JSON.
+          float32 MatMul through ONNX Runtime (peak), and the teachers' frames/s: their bench run in the same run (when built),
+          else read from --teachers-json or bench/results/teachers*.json.
         """;
 
     public static int Run(string[] argv)
     {
-        var args = new CommandArgs(argv, "help");
+        var args = new CommandArgs(argv, "help", "no-teachers-run");
         if (args.Flag("help")) { Console.WriteLine(Usage); return 0; }
         string jsonPath = args.GetOr("json", Path.Combine("bench", "results", "student", "bench.json"));
         string modelPath = args.GetOr("model", Path.Combine("models", "ped2", "student.onnx"));
         string? teachersJson = args.Get("teachers-json");
+        bool runTeachers = !args.Flag("no-teachers-run");
         double seconds = args.GetDouble("seconds", 3);
         int threads = args.GetInt("threads", 0);
         string? writeOnnx = args.Get("write-onnx");
@@ -111,6 +113,7 @@ public static class BenchCommand
         root["achieved_gflops"] = Math.Round(studentFps * shippedGflops, 1);
         root["fraction_of_peak"] = Math.Round(studentFps * shippedGflops / peak, 3);
 
+        if (teachersJson is null && runTeachers && RunTeachersBench() is { } fresh) teachersJson = fresh;
         var (teacherFps, teacherSource) = TeacherFps(teachersJson);
         root["teacher_fps_best"] = teacherFps is null ? null : Math.Round(teacherFps.Value, 2);
         root["teacher_fps_source"] = teacherSource;
@@ -200,6 +203,22 @@ public static class BenchCommand
         }
         // Best call: the peak the machine reaches when the other tenants leave it a moment.
         return 2.0 * n * n * n / best / 1e9;
+    }
+
+    /// <summary>Runs the teachers' own bench (same machine, same run) when its program is built; returns its JSON path.</summary>
+    private static string? RunTeachersBench()
+    {
+        string? root = null;
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Cluster.sln"))) { root = d.FullName; break; }
+        string dll = Path.Combine(root ?? ".", "trainer", "Vad.Teachers", "bin", "Release", "net10.0", "linux-x64", "Vad.Teachers.dll");
+        if (root is null || !File.Exists(dll)) { Console.WriteLine("teachers' program not built: reading their bench JSON instead"); return null; }
+        string json = Path.Combine(root, "bench", "results", "tmp", "teachers-for-student-bench.json");
+        Console.WriteLine($"running the teachers' bench: dotnet {dll} bench --json {json}");
+        var psi = new ProcessStartInfo("dotnet", ["exec", dll, "bench", "--json", json]) { WorkingDirectory = root };
+        using var p = Process.Start(psi)!;
+        if (!p.WaitForExit(TimeSpan.FromMinutes(10))) { p.Kill(true); Console.WriteLine("teachers' bench timed out (10 min)"); return null; }
+        return p.ExitCode == 0 && File.Exists(json) ? json : null;
     }
 
     /// <summary>The faster teacher's frames/s from the teachers' bench JSON (any "*fps*" number per teacher, the largest wins).</summary>

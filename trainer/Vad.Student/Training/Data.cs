@@ -80,7 +80,13 @@ public sealed class CachedDistillationData : IDistillationData
 
     public CachedDistillationData(StudentConfig cfg, IReadOnlyList<ClipFrames> clips, string? teachersRoot, string split,
         IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99)
+        : this(cfg, clips.Select(c => (c, split)).ToList(), teachersRoot, teachers, scalePercentile) { }
+
+    /// <summary>Clips from one or more splits, each with the teachers' maps of its split (labels are never read).</summary>
+    public CachedDistillationData(StudentConfig cfg, IReadOnlyList<(ClipFrames Clip, string Split)> splitClips, string? teachersRoot,
+        IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99)
     {
+        var clips = splitClips.Select(c => c.Clip).ToList();
         Config = cfg;
         this.clips = clips.ToList();
         for (int c = 0; c < clips.Count; c++)
@@ -110,6 +116,7 @@ public sealed class CachedDistillationData : IDistillationData
             maps[t] = new AnomalyMapFile[clips.Count];
             for (int c = 0; c < clips.Count; c++)
             {
+                string split = splitClips[c].Split;
                 string path = AnomalyMapCache.VideoPath(teachersRoot, Teachers[t], split, clips[c].Name);
                 if (!File.Exists(path)) throw new AnomalyMapCacheException($"teacher {Teachers[t]}: no cached maps for {split}/{clips[c].Name} ({path})");
                 var file = AnomalyMapCache.Read(path);
@@ -124,7 +131,10 @@ public sealed class CachedDistillationData : IDistillationData
                 if (k < 0) throw new AnomalyMapCacheException($"teacher {Teachers[t]} caches resolutions {string.Join(",", header.Resolutions)}, the student needs {r}");
                 return k;
             }).ToArray();
-            var scores = maps[t].SelectMany(m => m.Frames.Select(f => f.Score)).Order().ToArray();
+            // The scale comes from the training split's frames only (all clips when none is from it).
+            var scaleClips = Enumerable.Range(0, clips.Count).Where(c => splitClips[c].Split == "train").DefaultIfEmpty(-1).ToList();
+            var scores = (scaleClips[0] < 0 ? maps[t] : scaleClips.Select(c => maps[t][c]))
+                .SelectMany(m => m.Frames.Select(f => f.Score)).Order().ToArray();
             float q = scores.Length == 0 ? 1f : scores[Math.Min(scores.Length - 1, (int)(scalePercentile * scores.Length))];
             scales[Teachers[t]] = q > 1e-6f ? q : 1f;
         }

@@ -25,6 +25,8 @@ public static class TrainCommand
           --run DIR           run folder (default runs/student/<dataset>-<profile>); an existing run resumes
           --max-steps N       stop after N steps in total (smoke runs; resumable)
           --sample-step K     train on every k-th frame each epoch (default 1 = all)
+          --distill-splits S  train (default) or train,test: also imitate the teachers on the unlabelled test frames
+                              (transductive; labels are never read; say so when reporting its AUC)
         Without teacher maps yet, phase 1 runs and the run stops before phase 2; run the same command again later.
         """;
 
@@ -61,6 +63,9 @@ public static class TrainCommand
         };
         // One thread by default: measured here, libtorch's 2 OpenMP threads on 2 shared cores ran a step 10-25x slower.
         int threads = args.GetInt("threads", 1);
+        var splits = args.GetAll("distill-splits");
+        if (splits.Count == 0) splits = ["train"];
+        if (splits.Any(sp => sp is not ("train" or "test"))) throw new CommandArgsException("--distill-splits takes train and/or test");
         var dataset = VideoDataset.Open(datasetRoot);
         string runDir = Path.GetFullPath(args.GetOr("run", Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         args.RejectUnknown();
@@ -81,16 +86,19 @@ public static class TrainCommand
         File.WriteAllText(Path.Combine(runDir, "train-options.json"), JsonSerializer.Serialize(options, StudentConfig.Json));
 
         var sw = Stopwatch.StartNew();
-        var clips = dataset.Train.Select(v => StudentInput.Decode(v, cfg)).ToList();
-        Log($"decoded {clips.Count} training clips, {clips.Sum(c => c.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
+        // Test clips only ever contribute their frames and the teachers' maps of them, never their labels.
+        var clips = splits.SelectMany(sp => (sp == "train" ? dataset.Train : dataset.Test).Select(v => (Clip: StudentInput.Decode(v, cfg), Split: sp))).ToList();
+        Log($"decoded {clips.Count} clips ({string.Join("+", splits)}), {clips.Sum(c => c.Clip.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
+        if (splits.Contains("test")) Log("TRANSDUCTIVE distillation: the student also imitates the teachers on the unlabelled test frames (no labels are read)");
 
         bool haveMaps = teachersRoot is not null && Directory.Exists(Path.Combine(teachersRoot, "maps"))
                         && Directory.GetDirectories(Path.Combine(teachersRoot, "maps")).Length > 0;
         if (!haveMaps) Log($"no teacher maps under {teachersRoot ?? "(no --teachers)"}/maps: phase 1 only, phase 2 when they exist");
-        var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null, "train");
+        var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null);
         foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
 
-        var runData = new RunData($"{dataset.Name} {"train"} split ({dataset.Train.Count} clips, {data.Count} frames) at {dataset.Root}",
+        var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : "train"))} " +
+                                  $"({clips.Count} clips, {data.Count} frames) at {dataset.Root}",
             data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
         using var trainer = new StudentTrainer(cfg, options, data, runDir);
