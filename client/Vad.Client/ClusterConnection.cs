@@ -20,8 +20,10 @@ public sealed class ClusterConnection : IAsyncDisposable
         Client = host.Services.GetRequiredService<IClusterClient>();
     }
 
-    public static async Task<ClusterConnection> ConnectAsync(VadConfig cfg, CancellationToken ct = default)
+    public static async Task<ClusterConnection> ConnectAsync(VadConfig cfg, CancellationToken ct = default, TimeSpan? timeout = null)
     {
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
@@ -30,7 +32,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         var host = builder.Build();
         try
         {
-            await host.StartAsync(ct);
+            await host.StartAsync(timeoutCts.Token);
         }
         catch (Exception e)
         {
