@@ -121,6 +121,14 @@ public sealed class ModelRunner : IDisposable
         if (dims.Length != 4)
             throw new InvalidDataException($"{path}: input must be [N, 3*C, H, W], got rank {dims.Length}");
         int planes = dims[1], h = dims[2], w = dims[3];
+        // Symbolic spatial sizes: the manifest says what the student was trained at.
+        if (h <= 0 || w <= 0)
+        {
+            if (manifest is null)
+                throw new InvalidDataException($"{path}: the input size is symbolic and there is no manifest {StudentManifest.PathFor(path)}");
+            (h, w) = (manifest.InputHeight, manifest.InputWidth);
+        }
+        if (planes <= 0 && manifest is not null) planes = 3 * manifest.Channels;
         int frames = manifest?.Frames ?? 3;
         if (frames != 3)
             throw new InvalidDataException($"{path}: the cluster serves 3-frame triples, the manifest says {frames} frames");

@@ -164,6 +164,19 @@ public sealed class ClusterTests(ClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task An_unreachable_live_source_is_retried_with_backoff_until_stopped()
+    {
+        await Model();
+        var cam = Client.GetGrain<ICameraGrain>("live-source");
+        await cam.StartSource("rtsp://127.0.0.1:9/none", realtime: true);
+        var st = await WaitSourceAsync(cam, SourceState.Reconnecting);
+        Assert.Contains("127.0.0.1:9", st.LastError);
+        Assert.Equal("rtsp://127.0.0.1:9/none", st.SourceUrl);
+        await cam.StopSource();
+        Assert.Equal(SourceState.Stopped, (await cam.GetStatus()).SourceState);
+    }
+
     private static async Task<CameraStatus> WaitSourceAsync(ICameraGrain cam, SourceState wanted)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
