@@ -52,6 +52,37 @@ public class BatchingEngineTests
         await engine.DisposeAsync();
     }
 
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public readonly List<string> Lines = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => Lines.Add($"{logLevel}: {formatter(state, exception)}");
+    }
+
+    [Fact]
+    public void Cuda_is_tried_and_falls_back_to_cpu_with_a_log_line_when_unavailable()
+    {
+        var log = new ListLogger();
+        using var gpu = ModelRunner.Load(TestData.ModelPath, cudaDevice: 0, maxBatchSize: 2, intraOpThreads: 1, log);
+        using var cpu = ModelRunner.Load(TestData.ModelPath, cudaDevice: null, maxBatchSize: 2, intraOpThreads: 1, NullLogger.Instance);
+        Assert.Equal("CPU", cpu.Provider);
+        if (gpu.Provider != "CUDA:0")
+        {
+            // This machine has no CUDA 13 / cuDNN 9: the CUDA execution provider throws and the runner says so.
+            Assert.Equal("CPU (CUDA:0 unavailable)", gpu.Provider);
+            Assert.Contains(log.Lines, l => l.StartsWith("Warning: CUDA execution provider unavailable on device 0", StringComparison.Ordinal));
+        }
+        var t = Triple(cpu.Info, "c", 0, 10, 60);
+        gpu.Stage(0, t);
+        cpu.Stage(0, t);
+        gpu.Run(1);
+        cpu.Run(1);
+        Assert.Equal(cpu.Score(0), gpu.Score(0), 4);
+        Assert.True(cpu.Score(0) > 0);
+    }
+
     [Fact]
     public async Task A_model_swap_takes_effect_between_batches_and_a_bad_model_never_loads()
     {
