@@ -69,3 +69,36 @@ public sealed class DetectionTests
         Directory.Delete(dir, true);
     }
 }
+
+public sealed class GroupSplitTests
+{
+    [Fact]
+    public void Person_height_fit_recovers_a_linear_perspective()
+    {
+        var boxes = new List<Rect>();
+        for (int bottom = 100; bottom <= 220; bottom += 2)
+            for (int k = 0; k < 12; k++)
+            {
+                int h = (int)Math.Round(-40 + 0.5 * bottom) + (k % 3) - 1;
+                boxes.Add(new Rect(10 + k, bottom - h, h / 2, h));
+            }
+        boxes.Add(new Rect(0, 100, 120, 30)); // a wide group: not person-like, ignored
+        var m = PersonHeightModel.Fit(boxes);
+        Assert.Equal(0.5, m.B, 1);
+        Assert.Equal(40, m.At(160), 0);
+    }
+
+    [Fact]
+    public void A_wide_group_blob_is_covered_by_person_windows_and_a_single_person_is_kept()
+    {
+        var ph = new PersonHeightModel(0, 0.25); // 40 px tall people at bottom row 160
+        var person = new Rect(100, 120, 18, 40);
+        Assert.Equal(new[] { person }, BackgroundSubtractionDetector.Split(person, ph).ToArray());
+        var group = new Rect(50, 120, 100, 40);
+        var windows = BackgroundSubtractionDetector.Split(group, ph).ToList();
+        Assert.True(windows.Count >= 4, $"{windows.Count} windows");
+        Assert.All(windows, w => { Assert.Equal(28, w.Width); Assert.Equal(40, w.Height); Assert.True(w.X >= 50 && w.X + w.Width <= 150); });
+        Assert.Equal(50, windows.Min(w => w.X));
+        Assert.Equal(150, windows.Max(w => w.X + w.Width));
+    }
+}

@@ -61,9 +61,10 @@ public static class Bench
         return 0;
     }
 
-    /// <summary>Walks up from the program folder looking for shared/data/ped2.</summary>
+    /// <summary>Vad.Core's KnownDatasets.FindPed2 ($VAD_PED2 or shared/data/ped2 beside an ancestor), else a plain walk up.</summary>
     public static string? FindPed2()
     {
+        if (Vad.Core.Datasets.KnownDatasets.FindPed2() is { } known) return known;
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
             foreach (var rel in new[] { Path.Combine("shared", "data", "ped2"), Path.Combine("..", "shared", "data", "ped2") })

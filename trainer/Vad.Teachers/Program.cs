@@ -32,6 +32,8 @@ public static class Program
                 "bench" => Bench.Run(rest),
                 "detect" => Detect(rest),
                 "select" => Select(rest),
+                "detector" => Detector(rest),
+                "ensemble" => Ensemble(rest),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'\n{Usage}"),
             };
         }
@@ -48,11 +50,14 @@ public static class Program
     }
 
     public const string Usage = """
-        usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7]
+        usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7] [--split-groups yes|no]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
                                   [--detector background|hog|onnx:PATH]
+               vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
+               vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
+               vad teachers select --dataset DIR [--models DIR]     (re-run the rule selection on held-out training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
 
@@ -68,13 +73,13 @@ public static class Program
             MultiTaskEpochs = a.GetInt("t2-epochs", 8),
             TrainFrameStride = a.GetInt("frame-stride", 3),
         };
+        bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         Directory.CreateDirectory(outDir);
         var sw = Stopwatch.StartNew();
-        using (var bg = DetectorFactory.LearnBackground(dataset))
-            Cv2.ImWrite(Path.Combine(outDir, DetectorFactory.BackgroundFile), bg);
+        LearnDetector(dataset, outDir, splitGroups);
         using var detector = DetectorFactory.Create(cfg.Detector, outDir);
         var clips = Clips.List(dataset, "train");
         TeacherModels? models = null;
@@ -91,6 +96,32 @@ public static class Program
         foreach (var (k, v) in models.Config.Stats) AnsiConsole.MarkupLine($"[grey]{k}: mean {v.Mean:G4} sd {v.Std:G4}[/]");
         AnsiConsole.MarkupLine($"trained in {sw.Elapsed.TotalSeconds:F0} s -> {outDir}");
         models.Dispose();
+        return 0;
+    }
+
+    /// <summary>The default detector's learned parts: median background (+ person height model when splitting groups).</summary>
+    private static void LearnDetector(string dataset, string outDir, bool splitGroups)
+    {
+        Directory.CreateDirectory(outDir);
+        using var bg = DetectorFactory.LearnBackground(dataset);
+        Cv2.ImWrite(Path.Combine(outDir, DetectorFactory.BackgroundFile), bg);
+        string ph = Path.Combine(outDir, DetectorFactory.PersonHeightFile);
+        if (splitGroups)
+        {
+            var model = DetectorFactory.LearnPersonHeight(dataset, bg);
+            File.WriteAllText(ph, JsonSerializer.Serialize(model));
+            AnsiConsole.MarkupLine($"[grey]person height model: {model.A:F1} + {model.B:F3} * bottom row[/]");
+        }
+        else if (File.Exists(ph)) File.Delete(ph);
+    }
+
+    private static int Detector(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string dataset = a.Require("dataset"), outDir = a.GetOr("out", DefaultModels);
+        bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
+        a.RejectUnknown();
+        LearnDetector(dataset, outDir, splitGroups);
         return 0;
     }
 
@@ -178,6 +209,34 @@ public static class Program
             return 1;
         }
         AnsiConsole.MarkupLine($"scored {clips.Count} clip(s): scores in {Path.Combine(outDir, "t1")} and {Path.Combine(outDir, "t2")}, maps in {Path.Combine(cache, "maps")}");
+        return 0;
+    }
+
+    /// <summary>The teachers' ensemble the student imitates: element-wise mean of per-video min-max normalised scores.</summary>
+    private static int Ensemble(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        var inputs = a.GetAll("scores");
+        string outDir = a.Require("out");
+        a.RejectUnknown();
+        if (inputs.Count < 2) throw new CommandArgsException("--scores needs at least two scores folders (comma separated)");
+        Directory.CreateDirectory(outDir);
+        var videos = Directory.GetFiles(inputs[0], "*.txt").Select(Path.GetFileNameWithoutExtension).OfType<string>().OrderBy(v => v, StringComparer.Ordinal);
+        foreach (var v in videos)
+        {
+            double[]? sum = null;
+            foreach (var dir in inputs)
+            {
+                string p = Path.Combine(dir, v + ".txt");
+                if (!File.Exists(p)) throw new FileNotFoundException($"{p} missing (every folder must hold the same videos)");
+                var s = File.ReadAllLines(p).Where(l => l.Length > 0).Select(l => double.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+                double min = s.Min(), max = s.Max(), range = max - min;
+                var n = s.Select(x => range > 0 ? (x - min) / range : 0.0).ToArray();
+                if (sum is not null && sum.Length != n.Length) throw new ArgumentException($"video {v}: {n.Length} frames in {dir}, {sum.Length} before");
+                sum = sum is null ? n : sum.Zip(n, (x, y) => x + y).ToArray();
+            }
+            File.WriteAllLines(Path.Combine(outDir, v + ".txt"), sum!.Select(x => (x / inputs.Count).ToString("R", CultureInfo.InvariantCulture)));
+        }
         return 0;
     }
 

@@ -167,7 +167,7 @@ public static class AnomalyMapCache
     {
         Directory.CreateDirectory(teacherDir);
         var opts = new JsonSerializerOptions(Json) { WriteIndented = true };
-        File.WriteAllText(Path.Combine(teacherDir, ManifestFileName), JsonSerializer.Serialize(manifest, opts), Encoding.UTF8);
+        File.WriteAllText(Path.Combine(teacherDir, ManifestFileName), JsonSerializer.Serialize(manifest, opts), new UTF8Encoding(false));
     }
 
     public static AnomalyMapManifest ReadManifest(string teacherDir)

@@ -13,6 +13,35 @@ public sealed record BackgroundSubtractionOptions
     public int MinHeight { get; init; } = 8;
     /// <summary>Boxes are grown by this many pixels on each side (blobs cut by thresholding are tight).</summary>
     public int Pad { get; init; } = 2;
+    /// <summary>
+    /// Expected person height by image row (perspective), learned on training frames. When set, blobs much larger
+    /// than one person (groups merged into one blob) are replaced by overlapping person-sized windows.
+    /// </summary>
+    public PersonHeightModel? PersonHeight { get; init; }
+}
+
+/// <summary>Expected person height (pixels) for a box whose bottom is at image row y: A + B * y (at least 8).</summary>
+public sealed record PersonHeightModel(double A, double B)
+{
+    public double At(double bottom) => Math.Max(8, A + B * bottom);
+
+    /// <summary>Least-squares line through the median height per 10-row band of person-like boxes (height 1.5-4x width).</summary>
+    public static PersonHeightModel Fit(IEnumerable<Rect> boxes)
+    {
+        var bands = boxes.Where(b => b.Height >= 1.5 * b.Width && b.Height <= 4 * b.Width)
+            .GroupBy(b => (b.Y + b.Height) / 10)
+            .Where(g => g.Count() >= 10)
+            .Select(g =>
+            {
+                var h = g.Select(b => (double)b.Height).OrderBy(v => v).ToArray();
+                return (Y: g.Average(b => (double)(b.Y + b.Height)), H: h[h.Length / 2], N: (double)g.Count());
+            }).ToList();
+        if (bands.Count < 2) throw new DetectorException($"too few person-like blobs to fit a person height model ({bands.Count} bands)");
+        double sw = bands.Sum(b => b.N), my = bands.Sum(b => b.N * b.Y) / sw, mh = bands.Sum(b => b.N * b.H) / sw;
+        double cov = bands.Sum(b => b.N * (b.Y - my) * (b.H - mh)), var = bands.Sum(b => b.N * (b.Y - my) * (b.Y - my));
+        double slope = var > 0 ? cov / var : 0;
+        return new PersonHeightModel(mh - slope * my, slope);
+    }
 }
 
 /// <summary>
@@ -98,10 +127,39 @@ public sealed class BackgroundSubtractionDetector : IObjectDetector
             if (area < _o.MinArea || h < _o.MinHeight) continue;
             int x0 = Math.Max(0, x - _o.Pad), y0 = Math.Max(0, y - _o.Pad);
             int x1 = Math.Min(gray.Width, x + w + _o.Pad), y1 = Math.Min(gray.Height, y + h + _o.Pad);
-            float fill = (float)area / (w * h);
-            result.Add(new DetectedObject(new Rect(x0, y0, x1 - x0, y1 - y0), Math.Clamp(fill, 0f, 1f), "object"));
+            float fill = Math.Clamp((float)area / (w * h), 0f, 1f);
+            var box = new Rect(x0, y0, x1 - x0, y1 - y0);
+            if (_o.PersonHeight is { } ph) result.AddRange(Split(box, ph).Select(r => new DetectedObject(r, fill, "object")));
+            else result.Add(new DetectedObject(box, fill, "object"));
         }
         return result;
+    }
+
+    /// <summary>
+    /// A blob more than 2 person widths wide (width = half the expected height) or 1.6 person heights tall is covered
+    /// by person-sized windows (1.4 widths x 1.2 heights) at half-window strides; other blobs are kept whole.
+    /// </summary>
+    public static IEnumerable<Rect> Split(Rect box, PersonHeightModel ph)
+    {
+        double hExp = ph.At(box.Y + box.Height), wExp = hExp / 2;
+        bool wide = box.Width > 2 * wExp, tall = box.Height > 1.6 * hExp;
+        if (!wide && !tall)
+        {
+            yield return box;
+            yield break;
+        }
+        int ww = wide ? (int)Math.Round(1.4 * wExp) : box.Width;
+        int wh = tall ? (int)Math.Round(1.2 * hExp) : box.Height;
+        foreach (int y in Starts(box.Y, box.Height, wh))
+            foreach (int x in Starts(box.X, box.Width, ww))
+                yield return new Rect(x, y, ww, wh);
+    }
+
+    private static IEnumerable<int> Starts(int origin, int extent, int window)
+    {
+        if (window >= extent) { yield return origin; yield break; }
+        int n = (int)Math.Ceiling((extent - window) / (window / 2.0)) + 1;
+        for (int k = 0; k < n; k++) yield return origin + (int)Math.Round((double)k * (extent - window) / (n - 1));
     }
 
     public void Dispose()

@@ -110,7 +110,7 @@ public sealed class TeacherModels : IDisposable
         var mods = Modules;
         for (int k = 0; k < mods.Length; k++) mods[k].save(Path.Combine(dir, WeightFiles[k]));
         File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
-        var files = WeightFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile)
+        var files = WeightFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile)
             .Where(f => File.Exists(Path.Combine(dir, f)))
             .ToDictionary(f => f, f => AnomalyMapCache.Sha256OfFile(Path.Combine(dir, f)));
         var manifest = new Dictionary<string, object>
@@ -129,7 +129,7 @@ public sealed class TeacherModels : IDisposable
     public static string WeightsHash(string dir, string teacher)
     {
         var names = WeightFiles.Where(f => f.StartsWith(teacher + "_", StringComparison.Ordinal))
-            .Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile);
+            .Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile);
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var n in names)
         {
