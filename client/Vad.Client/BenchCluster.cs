@@ -27,6 +27,7 @@ public static class BenchCluster
         int maxBatch = a.GetInt("max-batch", 32);
         double maxDelay = a.GetDouble("max-delay-ms", 5);
         int rounds = a.GetInt("rounds", 1);
+        string? note = a.Get("note");
         // Two batches deep: one waiting while one runs keeps the device busy without queueing seconds of latency.
         int queue = a.GetInt("queue", 2 * maxBatch);
         a.RejectUnknown();
@@ -114,8 +115,9 @@ public static class BenchCluster
 
         var result = new
         {
-            command = $"./vad bench cluster --cameras {cameras}" + (jsonArg is null ? "" : $" --json {jsonArg}") + (modelArg is null ? "" : $" --model {modelArg}"),
+            command = $"./vad bench cluster --cameras {cameras}" + (jsonArg is null ? "" : $" --json {jsonArg}") + (modelArg is null ? "" : $" --model {modelArg}") + (note is null ? "" : $" --note \"{note}\""),
             created_utc = DateTime.UtcNow,
+            note,
             machine = new
             {
                 cores = Environment.ProcessorCount,
@@ -166,6 +168,7 @@ public static class BenchCluster
         var md = new StringBuilder();
         md.AppendLine($"# bench cluster, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {CpuModel()})");
         md.AppendLine($"command: `{result.command}`; model {model.Version[..12]} ({model.InputWidth}x{model.InputHeight}x{model.Channels}){(baseline ? ", motion-energy baseline" : "")}");
+        if (note is not null) md.AppendLine($"note: {note}");
         md.AppendLine();
         md.AppendLine("| metric | value |\n|---|---|");
         md.AppendLine($"| scored frames/s (cluster) | {scoredFps:0.0} |");

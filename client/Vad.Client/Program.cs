@@ -24,7 +24,7 @@ public static class Program
           status [--json]          silos, roles, inference grains, model version
           demo [--model FILE.onnx] [--out DIR] [--clips 01,02]
                                    in-process silo; streams the Ped2 test clips, prints alerts and per-clip AUC, writes plots
-          bench-cluster --cameras N [--json FILE] [--model FILE.onnx] [--max-batch B] [--max-delay-ms D] [--queue Q] [--rounds R]
+          bench-cluster --cameras N [--json FILE] [--model FILE.onnx] [--max-batch B] [--max-delay-ms D] [--queue Q] [--rounds R] [--note TEXT]
                                    N cameras at full speed through a localhost cluster vs raw ONNX Runtime
         Cluster connection: VAD_CLUSTERING, VAD_REDIS, VAD_SERVICE_ID, VAD_CLUSTER_ID, VAD_GATEWAY_PORT, VAD_TLS_* (CONFIG-CONTRACT).
         """;
