@@ -37,8 +37,8 @@ public sealed class InferenceOptions
 public sealed class CameraOptions
 {
     /// <summary>Raw and smoothed scores kept in memory per camera (for GetScores).</summary>
-    public int ScoreHistory { get; set; } = 20000;
-    public int LatencySamples { get; set; } = 4096;
+    public int ScoreHistory { get; set; } = 4096;
+    public int LatencySamples { get; set; } = 2048;
     public TimeSpan ReconnectInitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan ReconnectMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 }
