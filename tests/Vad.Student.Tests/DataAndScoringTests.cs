@@ -1,0 +1,84 @@
+using Vad.Core.Maps;
+using Vad.Student.Model;
+using Vad.Student.Onnx;
+using Vad.Student.Scoring;
+using Vad.Student.Training;
+using Vad.Torch;
+using Xunit;
+
+namespace Vad.Student.Tests;
+
+public class DataAndScoringTests
+{
+    public DataAndScoringTests() => TorchRuntime.EnsureLoaded();
+
+    private static ClipFrames Clip(string name, int n, StudentConfig cfg) => new(name, cfg.InputWidth, cfg.InputHeight, cfg.Channels,
+        Enumerable.Range(0, n).Select(i => Enumerable.Repeat((byte)(i * 10), cfg.InputWidth * cfg.InputHeight * cfg.Channels).ToArray()).ToList());
+
+    [Fact]
+    public void Triples_stack_past_middle_future_with_clamped_edges()
+    {
+        var cfg = TrainerTests.Tiny();
+        Assert.Equal(new[] { 0, 0, 3 }, StudentInput.FrameIndices(0, 10, cfg));
+        Assert.Equal(new[] { 2, 5, 8 }, StudentInput.FrameIndices(5, 10, cfg));
+        Assert.Equal(new[] { 6, 9, 9 }, StudentInput.FrameIndices(9, 10, cfg));
+        Assert.Equal(new[] { 4 }, StudentInput.FrameIndices(4, 10, cfg with { Frames = 1 }));
+        var clip = Clip("a", 10, cfg);
+        var buf = new float[cfg.InputChannels * cfg.InputHeight * cfg.InputWidth];
+        StudentInput.Fill(clip, 5, cfg, buf);
+        int plane = cfg.InputHeight * cfg.InputWidth;
+        Assert.Equal(20 / 255f, buf[0], 6);
+        Assert.Equal(50 / 255f, buf[plane], 6);
+        Assert.Equal(80 / 255f, buf[2 * plane], 6);
+    }
+
+    [Fact]
+    public void Cached_maps_are_matched_to_their_frames_and_scaled_by_the_training_split()
+    {
+        var cfg = TrainerTests.Tiny();
+        string root = Directory.CreateTempSubdirectory("vad-maps-").FullName;
+        try
+        {
+            foreach (var (split, video, n, level) in new[] { ("train", "01", 6, 1f), ("test", "01", 4, 5f) })
+                AnomalyMapCache.Write(AnomalyMapCache.VideoPath(root, "t1", split, video),
+                    new AnomalyMapHeader { Teacher = "t1", Split = split, Video = video, FrameWidth = 48, FrameHeight = 32, Resolutions = [1, 4, 16] },
+                    Enumerable.Range(0, n).Select(f => new FrameMaps(level * (f + 1),
+                        new[] { 1, 4, 16 }.Select(r => Enumerable.Repeat(level * (f + 1), r * r).ToArray()).ToArray())).ToList());
+            var data = new CachedDistillationData(cfg, [(Clip("01", 6, cfg), "train"), (Clip("01", 4, cfg), "test")], root);
+            Assert.Equal(10, data.Count);
+            float scale = data.TeacherScales["t1"];
+            Assert.Equal(6f, scale); // 99th percentile of the TRAIN frame scores 1..6 (test scores 5..20 ignored)
+            var input = new float[2 * cfg.InputChannels * cfg.InputHeight * cfg.InputWidth];
+            var targets = new[] { cfg.HeadResolutions.Select(r => new float[2 * r * r]).ToArray() };
+            data.Fill(new[] { 2, 7 }, input, null, targets); // train frame 2, test frame 1
+            Assert.Equal(3f / scale, targets[0][0][0], 6);
+            Assert.Equal(10f / scale, targets[0][0][1], 6);
+            Assert.All(targets[0][2].AsSpan(256, 256).ToArray(), v => Assert.Equal(10f / scale, v, 6));
+
+            Assert.Throws<AnomalyMapCacheException>(() => new CachedDistillationData(cfg, [(Clip("02", 6, cfg), "train")], root));
+            Assert.Throws<AnomalyMapCacheException>(() => new CachedDistillationData(cfg, [(Clip("01", 5, cfg), "train")], root));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void Frame_score_is_the_mean_over_heads_of_each_maps_maximum()
+    {
+        var cfg = TrainerTests.Tiny();
+        using var net = new StudentNetwork(cfg);
+        ModelTests.RandomiseNorms(net, 2);
+        using var session = new StudentSession(OnnxExporter.Export(net), threads: 1);
+        var clip = Clip("c", 7, cfg);
+        var (scores, maps, r, _) = ScoreCommand.ScoreClip(session, clip, cfg, batch: 3);
+        Assert.Equal(16, r);
+        Assert.Equal(7, scores.Length);
+        var buf = new float[session.FrameSize];
+        for (int i = 0; i < 7; i++)
+        {
+            StudentInput.Fill(clip, i, cfg, buf);
+            var outs = session.Run(buf, 1);
+            Assert.Equal(outs.Average(o => o.Max()), scores[i], 5);
+            Assert.Equal(outs[2], maps[i]);
+        }
+    }
+}
