@@ -32,7 +32,9 @@ public sealed record TeacherConfig
     /// <summary>How T1 combines its components (selected on the pseudo-anomaly validation, see TeacherValidation).</summary>
     public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1Components);
     public ScoreRule T2Rule { get; init; } = new("probability", TeacherModels.T2Components);
-    /// <summary>Frame-level AUC of each candidate rule on the validation (held-out normal clips vs the same clips at 1.5x speed).</summary>
+    /// <summary>Validation positives drop every n-th frame of the held-out clips (5: 1.25x speed).</summary>
+    public int ValidationDropEvery { get; init; } = 5;
+    /// <summary>Frame-level AUC of each candidate rule on the validation (held-out normal clips vs sped-up copies).</summary>
     public Dictionary<string, double> ValidationAuc { get; init; } = new();
     public int[] Resolutions { get; init; } = AnomalyMapCache.DefaultResolutions;
 }
