@@ -51,6 +51,7 @@ public static class Program
 
     public const string Usage = """
         usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7] [--split-groups yes|no]
+                                  [--t2-epochs 12] [--t1-from DIR (keep T1 from trained teachers, train T2 only)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
@@ -70,14 +71,17 @@ public static class Program
             Seed = a.GetInt("seed", 7),
             AutoEncoderEpochs = a.GetInt("ae-epochs", 5),
             ClassifierEpochs = a.GetInt("cls-epochs", 3),
-            MultiTaskEpochs = a.GetInt("t2-epochs", 8),
+            MultiTaskEpochs = a.GetInt("t2-epochs", 12),
             TrainFrameStride = a.GetInt("frame-stride", 3),
         };
         bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
+        string? t1From = a.Get("t1-from");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         Directory.CreateDirectory(outDir);
+        if (t1From is not null && Path.GetFullPath(t1From) == Path.GetFullPath(outDir))
+            throw new CommandArgsException("--t1-from must differ from --out");
         var sw = Stopwatch.StartNew();
         LearnDetector(dataset, outDir, splitGroups);
         using var detector = DetectorFactory.Create(cfg.Detector, outDir);
@@ -87,7 +91,7 @@ public static class Program
         {
             var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, ctx);
             AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
-            models = new TeacherTrainer(cfg).Train(objs, ctx);
+            models = new TeacherTrainer(cfg).Train(objs, ctx, t1From);
             var calClips = clips.Where(c => cfg.CalibrationClips.Contains(c.Name)).ToList();
             models.Config = TeacherValidation.Select(models, detector, calClips, ctx);
         });

@@ -22,7 +22,7 @@ public sealed record TeacherConfig
     public string[] CalibrationClips { get; init; } = ["14", "15", "16"];
     public int AutoEncoderEpochs { get; init; } = 5;
     public int ClassifierEpochs { get; init; } = 3;
-    public int MultiTaskEpochs { get; init; } = 8;
+    public int MultiTaskEpochs { get; init; } = 12;
     public int BatchSize { get; init; } = 64;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Reconstruction errors are the mean of this top fraction of per-pixel squared errors (robust to boxes
@@ -104,6 +104,14 @@ public sealed class TeacherModels : IDisposable
         for (int k = 0; k < mods.Length; k++) mods[k].load(Path.Combine(dir, WeightFiles[k]));
         m.Eval();
         return m;
+    }
+
+    /// <summary>Loads T1's four networks from a trained model directory (T2 keeps its fresh weights).</summary>
+    public void LoadT1(string dir)
+    {
+        var mods = Modules;
+        for (int k = 0; k < 4; k++) mods[k].load(Path.Combine(dir, WeightFiles[k]));
+        foreach (var m in mods.Take(4)) m.eval();
     }
 
     public void Save(string dir, string dataset)

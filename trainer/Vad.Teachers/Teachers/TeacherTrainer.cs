@@ -56,14 +56,22 @@ public sealed class TeacherTrainer
         return result;
     }
 
-    public TeacherModels Train(List<TrainingObject> all, ProgressContext ctx)
+    public TeacherModels Train(List<TrainingObject> all, ProgressContext ctx, string? t1From = null)
     {
         var fit = all.Where(o => !_cfg.CalibrationClips.Contains(o.Clip)).ToList();
         var cal = all.Where(o => _cfg.CalibrationClips.Contains(o.Clip)).ToList();
         if (fit.Count == 0 || cal.Count == 0) throw new InvalidOperationException($"need objects in both fitting ({fit.Count}) and calibration ({cal.Count}) clips");
         var models = new TeacherModels(_cfg);
-        TrainAutoEncoders(models, fit, ctx);
-        TrainClassifiers(models, fit, ctx);
+        if (t1From is not null)
+        {
+            // T1 kept from a trained model directory; only T2 is (re)trained.
+            models.LoadT1(t1From);
+        }
+        else
+        {
+            TrainAutoEncoders(models, fit, ctx);
+            TrainClassifiers(models, fit, ctx);
+        }
         TrainMultiTask(models, fit, ctx);
         models.Eval();
         models.Config = _cfg with { Stats = Calibrate(models, cal, ctx) };
@@ -118,6 +126,27 @@ public sealed class TeacherTrainer
             int off = k - F / 2;
             int w = WindowHalf + (reverse ? -off : off) * step;
             var src = o.Window.AsSpan(w * n, n);
+            for (int p = 0; p < n; p++) dst[k * n + p] = src[p] / 255f;
+        }
+    }
+
+    /// <summary>
+    /// An irregular stack as in the paper's motion-irregularity task: consecutive offsets advance by 1 or 2 frames at
+    /// random (at least one skip), centred on the object's frame, in either direction.
+    /// </summary>
+    private void IrregularStackInto(TrainingObject o, Span<float> dst)
+    {
+        var steps = new int[F - 1];
+        do { for (int k = 0; k < steps.Length; k++) steps[k] = 1 + _rng.Next(2); } while (steps.All(v => v == 1));
+        var offsets = new int[F];
+        for (int k = 1; k < F; k++) offsets[k] = offsets[k - 1] + steps[k - 1];
+        int centre = offsets[F / 2];
+        bool reverse = _rng.Next(2) == 1;
+        int n = S * S;
+        for (int k = 0; k < F; k++)
+        {
+            int off = offsets[reverse ? F - 1 - k : k] - centre;
+            var src = o.Window.AsSpan((WindowHalf + off) * n, n);
             for (int p = 0; p < n; p++) dst[k * n + p] = src[p] / 255f;
         }
     }
@@ -245,7 +274,8 @@ public sealed class TeacherTrainer
                     var o = fit[sel[k]];
                     StackInto(o, 1, false, x.AsSpan(k * n, n));
                     StackInto(o, 1, true, x.AsSpan((b + k) * n, n));
-                    StackInto(o, 2 + _rng.Next(2), _rng.Next(2) == 1, x.AsSpan((2 * b + k) * n, n));
+                    if (_rng.Next(2) == 0) StackInto(o, 2 + _rng.Next(2), _rng.Next(2) == 1, x.AsSpan((2 * b + k) * n, n));
+                    else IrregularStackInto(o, x.AsSpan((2 * b + k) * n, n));
                     aot[b + k] = 1f;
                     irr[2 * b + k] = 1f;
                 }
