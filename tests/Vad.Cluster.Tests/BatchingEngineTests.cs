@@ -24,7 +24,7 @@ public class BatchingEngineTests
     [Fact]
     public async Task Batches_across_cameras_applies_back_pressure_and_drains_on_shutdown()
     {
-        var runner = ModelRunner.Load(TestData.ModelPath, null, maxBatchSize: 8, intraOpThreads: 1, NullLogger.Instance);
+        var runner = ModelRunner.Load(TestData.MotionModelPath, null, maxBatchSize: 8, intraOpThreads: 1, NullLogger.Instance);
         var m = runner.Info;
         var delivered = new ConcurrentDictionary<string, ConcurrentBag<ScoredFrame>>();
         var engine = new BatchingEngine(runner, new InferenceOptions { MaxBatchSize = 8, MaxDelayMs = 50, QueueCapacity = 24 },
@@ -65,8 +65,8 @@ public class BatchingEngineTests
     public void Cuda_is_tried_and_falls_back_to_cpu_with_a_log_line_when_unavailable()
     {
         var log = new ListLogger();
-        using var gpu = ModelRunner.Load(TestData.ModelPath, cudaDevice: 0, maxBatchSize: 2, intraOpThreads: 1, log);
-        using var cpu = ModelRunner.Load(TestData.ModelPath, cudaDevice: null, maxBatchSize: 2, intraOpThreads: 1, NullLogger.Instance);
+        using var gpu = ModelRunner.Load(TestData.MotionModelPath, cudaDevice: 0, maxBatchSize: 2, intraOpThreads: 1, log);
+        using var cpu = ModelRunner.Load(TestData.MotionModelPath, cudaDevice: null, maxBatchSize: 2, intraOpThreads: 1, NullLogger.Instance);
         Assert.Equal("CPU", cpu.Provider);
         if (gpu.Provider != "CUDA:0")
         {

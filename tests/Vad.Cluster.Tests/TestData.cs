@@ -29,6 +29,16 @@ public static class TestData
 
     public static string ModelPath => ModelLazy.Value;
 
+    private static readonly Lazy<string> MotionLazy = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"vad-cluster-tests-{Environment.ProcessId}", "motion-energy-fixed.onnx");
+        MotionEnergyModel.Write(path);
+        return path;
+    });
+
+    /// <summary>Always the generated motion-energy model (tests that assert what its heads compute).</summary>
+    public static string MotionModelPath => MotionLazy.Value;
+
     private static string? FindRepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
