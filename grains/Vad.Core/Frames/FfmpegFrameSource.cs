@@ -8,33 +8,17 @@ namespace Vad.Core.Frames;
 /// to the requested size and pixel format, read from ffmpeg's stdout cut into fixed-size frames. Only the pipe's 1 MiB
 /// and the frame being read are buffered, so memory is constant however long the input.
 /// </summary>
-public sealed class FfmpegFrameSource : IFrameSource
+public sealed class FfmpegFrameSource : FrameSourceBase
 {
     // FFmpeg's decoders say these when a frame is damaged (H.264 error concealment, truncated packets, ...).
     private static readonly string[] CorruptionMarkers =
         ["error while decoding", "concealing", "corrupt", "invalid data", "missing picture", "decode_slice", "partial file",
          "truncat", "error count", "error y=", "overread", "invalid", "bad vlc"];
 
-    private readonly FrameSourceOptions _options;
     private readonly bool _isUrl;
-    private readonly List<CorruptFrameReport> _corrupt = new();
-    private int _enumerated;
-
-    public string Name { get; }
-    public FrameSourceInfo Info { get; }
-    public int Width { get; }
-    public int Height { get; }
-    public FramePixelFormat PixelFormat => _options.PixelFormat;
-    public IReadOnlyList<CorruptFrameReport> CorruptFrames { get { lock (_corrupt) return _corrupt.ToList(); } }
 
     private FfmpegFrameSource(string name, FrameSourceOptions options, bool isUrl, FrameSourceInfo info)
-    {
-        Name = name;
-        _options = options;
-        _isUrl = isUrl;
-        Info = info;
-        (Width, Height) = FrameSource.OutputSize(info.SourceWidth, info.SourceHeight, options);
-    }
+        : base(name, options, info) => _isUrl = isUrl;
 
     public static FfmpegFrameSource Open(string source, FrameSourceOptions options)
     {
@@ -80,14 +64,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         return new FfmpegFrameSource(source, options, isUrl, info);
     }
 
-    public IEnumerable<Frame> ReadFrames(CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Exchange(ref _enumerated, 1) != 0)
-            throw new InvalidOperationException($"{Name}: a frame source can be read once; open it again to re-read");
-        return ReadFramesCore(cancellationToken);
-    }
-
-    private IEnumerable<Frame> ReadFramesCore(CancellationToken cancellationToken)
+    protected override IEnumerable<Frame> ReadFramesCore(CancellationToken cancellationToken)
     {
         int channels = PixelFormat.Channels();
         int frameBytes = checked(Width * Height * channels);
@@ -97,7 +74,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         // FFMpegCore builds the command line; the raw frames come back on ffmpeg's stdout, a pipe enlarged to 1 MiB,
         // which halves the cost of moving frames compared with a default 64 KiB pipe or FFMpegCore's socket sink.
         string arguments = (_isUrl
-                ? FFMpegArguments.FromUrlInput(new Uri(Name), o => o.WithCustomArgument(NetworkTimeoutArguments(Name, _options.OpenTimeout)))
+                ? FFMpegArguments.FromUrlInput(new Uri(Name), o => o.WithCustomArgument(NetworkTimeoutArguments(Name, Options.OpenTimeout)))
                 : FFMpegArguments.FromFileInput(Name))
             .OutputToUrl("pipe:1", o => o.WithCustomArgument($"-map 0:v:0 -an -sn -dn{filters} -f rawvideo -pix_fmt {PixelFormat.FfmpegName()}"))
             .Arguments;
@@ -124,8 +101,8 @@ public sealed class FfmpegFrameSource : IFrameSource
                 if (stderrTail.Count > 20) stderrTail.Dequeue();
             }
             if (!CorruptionMarkers.Any(m => line.Contains(m, StringComparison.OrdinalIgnoreCase))) return;
-            lock (_corrupt) _corrupt.Add(new CorruptFrameReport(Interlocked.Read(ref delivered), line.Trim()));
-            if (_options.OnCorruptFrame == CorruptFramePolicy.Stop && Interlocked.CompareExchange(ref firstCorruption, line.Trim(), null) is null)
+            ReportCorrupt(new CorruptFrameReport(Interlocked.Read(ref delivered), line.Trim()));
+            if (Options.OnCorruptFrame == CorruptFramePolicy.Stop && Interlocked.CompareExchange(ref firstCorruption, line.Trim(), null) is null)
                 Kill(process);
         };
         process.BeginErrorReadLine();
@@ -133,7 +110,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         using var watchdog = _isUrl
             ? new Timer(_ =>
             {
-                if (Stopwatch.GetElapsedTime(Interlocked.Read(ref lastProgress)) <= _options.OpenTimeout) return;
+                if (Stopwatch.GetElapsedTime(Interlocked.Read(ref lastProgress)) <= Options.OpenTimeout) return;
                 stalled = true;
                 Kill(process);
             }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250))
@@ -168,9 +145,9 @@ public sealed class FfmpegFrameSource : IFrameSource
             if (firstCorruption is not null) throw new CorruptFrameException(Name, delivered, firstCorruption);
             string tail;
             lock (stderrTail) tail = stderrTail.LastOrDefault() ?? $"ffmpeg exited with code {process.ExitCode}";
-            if (stalled) throw new SourceUnreachableException(Name, $"no frame for {_options.OpenTimeout.TotalSeconds:0.#} s after {delivered} frames");
+            if (stalled) throw new SourceUnreachableException(Name, $"no frame for {Options.OpenTimeout.TotalSeconds:0.#} s after {delivered} frames");
             bool ok = process.ExitCode == 0;
-            if (truncated > 0 && _options.OnCorruptFrame == CorruptFramePolicy.Stop)
+            if (truncated > 0 && Options.OnCorruptFrame == CorruptFramePolicy.Stop)
                 throw new CorruptFrameException(Name, delivered, $"stream ended inside a frame ({truncated} of {frameBytes} bytes)");
             if (!ok && delivered == 0)
             {
@@ -178,7 +155,7 @@ public sealed class FfmpegFrameSource : IFrameSource
                 throw new NotAVideoException(Name, tail);
             }
             if (!ok && _isUrl) throw new SourceUnreachableException(Name, $"stream ended with an error after {delivered} frames: {tail}");
-            if (!ok && _options.OnCorruptFrame == CorruptFramePolicy.Stop) throw new CorruptFrameException(Name, delivered, tail);
+            if (!ok && Options.OnCorruptFrame == CorruptFramePolicy.Stop) throw new CorruptFrameException(Name, delivered, tail);
             if (delivered == 0) throw new EmptySourceException(Name);
         }
         finally
@@ -207,8 +184,6 @@ public sealed class FfmpegFrameSource : IFrameSource
         catch (InvalidOperationException) { }
         catch (System.ComponentModel.Win32Exception) { }
     }
-
-    public void Dispose() { }
 
     private static string NetworkTimeoutArguments(string url, TimeSpan timeout)
     {

@@ -8,32 +8,17 @@ namespace Vad.Core.Frames;
 /// a few frames ahead on the thread pool. A file that does not decode is a corrupt frame: stop, or report and skip it
 /// (the following frames keep their own index, so labels stay aligned).
 /// </summary>
-public sealed partial class ImageFolderFrameSource : IFrameSource
+public sealed class ImageFolderFrameSource : FrameSourceBase
 {
     private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase)
         { ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp" };
 
-    private readonly FrameSourceOptions _options;
     private readonly IReadOnlyList<string> _files;
-    private readonly List<CorruptFrameReport> _corrupt = new();
-    private int _enumerated;
 
-    public string Name { get; }
-    public FrameSourceInfo Info { get; }
-    public int Width { get; }
-    public int Height { get; }
-    public FramePixelFormat PixelFormat => _options.PixelFormat;
-    public IReadOnlyList<CorruptFrameReport> CorruptFrames { get { lock (_corrupt) return _corrupt.ToList(); } }
     public IReadOnlyList<string> Files => _files;
 
     private ImageFolderFrameSource(string folder, FrameSourceOptions options, IReadOnlyList<string> files, int width, int height)
-    {
-        Name = folder;
-        _options = options;
-        _files = files;
-        Info = new FrameSourceInfo(width, height, options.FolderFps, files.Count, "folder");
-        (Width, Height) = FrameSource.OutputSize(width, height, options);
-    }
+        : base(folder, options, new FrameSourceInfo(width, height, options.FolderFps, files.Count, "folder")) => _files = files;
 
     public static ImageFolderFrameSource Open(string folder, FrameSourceOptions options)
     {
@@ -58,16 +43,9 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
             .OrderBy(f => Path.GetFileName(f), NaturalStringComparer.Instance)
             .ToList();
 
-    public IEnumerable<Frame> ReadFrames(CancellationToken cancellationToken = default)
+    protected override IEnumerable<Frame> ReadFramesCore(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _enumerated, 1) != 0)
-            throw new InvalidOperationException($"{Name}: a frame source can be read once; open it again to re-read");
-        return ReadFramesCore(cancellationToken);
-    }
-
-    private IEnumerable<Frame> ReadFramesCore(CancellationToken cancellationToken)
-    {
-        int ahead = Math.Max(1, _options.ReadAhead);
+        int ahead = Math.Max(1, Options.ReadAhead);
         var pending = new Queue<Task<byte[]?>>();
         int next = 0;
         while (next < _files.Count || pending.Count > 0)
@@ -83,8 +61,8 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
             if (data is null)
             {
                 string detail = $"{Path.GetFileName(_files[index])} is not a readable image";
-                if (_options.OnCorruptFrame == CorruptFramePolicy.Stop) throw new CorruptFrameException(Name, index, detail);
-                lock (_corrupt) _corrupt.Add(new CorruptFrameReport(index, detail));
+                if (Options.OnCorruptFrame == CorruptFramePolicy.Stop) throw new CorruptFrameException(Name, index, detail);
+                ReportCorrupt(new CorruptFrameReport(index, detail));
                 continue;
             }
             yield return new Frame(index, TimeSpan.FromSeconds(index / Info.Fps), Width, Height, PixelFormat, data);
@@ -102,7 +80,7 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
         using var decoded = new SKBitmap(decodedInfo);
         var result = codec.GetPixels(decodedInfo, decoded.GetPixels());
         if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput)) return null;
-        if (result == SKCodecResult.IncompleteInput && _options.OnCorruptFrame == CorruptFramePolicy.Stop) return null;
+        if (result == SKCodecResult.IncompleteInput && Options.OnCorruptFrame == CorruptFramePolicy.Stop) return null;
 
         SKBitmap sized = decoded;
         if (decodedInfo.Width != Width || decodedInfo.Height != Height)
@@ -152,7 +130,6 @@ public sealed partial class ImageFolderFrameSource : IFrameSource
         return output;
     }
 
-    public void Dispose() { }
 }
 
 /// <summary>Orders "2.jpg" before "10.jpg": digit runs compare by value, the rest ordinally.</summary>
