@@ -50,6 +50,13 @@ public interface IInferenceGrain : IGrainWithStringKey
     [Alias("Start")] Task<InferenceStatus> Start();
     /// <summary>Loads and validates another model; it replaces the serving one between two batches.</summary>
     [Alias("LoadModel")] Task<ModelInfo> LoadModel(string onnxPath);
+    /// <summary>Loads and validates a version next to the serving one (shapes vs manifest, golden output); throws <see cref="ModelRejectedException"/>.</summary>
+    [Alias("PreloadModel")] Task<ModelInfo> PreloadModel(ModelPayload payload);
+    /// <summary>Which camera gets which loaded version, from the next batch on.</summary>
+    [Alias("SetPlan")] Task SetPlan(RolloutPlan plan);
+    /// <summary>Unloads every version not in <paramref name="keep"/> once its queued triples are scored.</summary>
+    [Alias("RetainModels")] Task RetainModels(string[] keep);
+    [Alias("GetModels")] Task<InferenceModels> GetModels();
 }
 
 /// <summary>Cluster directory (key 0): silos and their roles, inference grains, cameras.</summary>

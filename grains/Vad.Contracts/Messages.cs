@@ -63,6 +63,11 @@ public sealed record TripleRequest
     [Id(7)] public byte[] Next { get; init; } = [];
     /// <summary>Stopwatch ticks on the camera's silo when the triple became complete (echoed back for latency).</summary>
     [Id(8)] public long SubmittedTicks { get; init; }
+    /// <summary>
+    /// The model version this triple is scored with: empty = the one the rollout plan assigns to the camera; the
+    /// inference grain stamps the resolved version before queueing, and a batch only ever holds one version.
+    /// </summary>
+    [Id(9)] public string ModelVersion { get; init; } = "";
 }
 
 public enum EnqueueStatus
@@ -98,6 +103,8 @@ public sealed record ScoredFrame
     [Id(6)] public int BatchSize { get; init; }
     /// <summary>Set when inference failed for this triple: the camera counts it as dropped, reason <c>inference_error</c>.</summary>
     [Id(7)] public string? Error { get; init; }
+    /// <summary>The batch that scored this frame (unique per inference engine: a random engine id in the high 32 bits).</summary>
+    [Id(8)] public long BatchId { get; init; }
 }
 
 /// <summary>Per-camera settings (persisted with the camera).</summary>

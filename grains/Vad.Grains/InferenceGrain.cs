@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 using Vad.Contracts;
+using Vad.Core.Models;
 
 namespace Vad.Grains;
 
@@ -120,6 +121,81 @@ public sealed class InferenceGrain(
         }
         await grainFactory.GetGrain<IClusterDirectoryGrain>(0).RegisterInference(Endpoint());
         return runner.Info;
+    }
+
+    public async Task<ModelInfo> PreloadModel(ModelPayload payload)
+    {
+        if (_engine?.IsLoaded(payload.Version) == true)
+            return _engine.Loaded.First(m => string.Equals(m.Version, payload.Version, StringComparison.OrdinalIgnoreCase));
+        // ONNX Runtime loads from a file: a per-silo cache named by the content hash (the runner re-checks the hash).
+        string dir = Path.Combine(Path.GetTempPath(), "vad-model-cache", localSilo.SiloAddress.ToParsableString().Replace(':', '_').Replace('@', '_'));
+        Directory.CreateDirectory(dir);
+        string onnxPath = Path.Combine(dir, payload.Version + ".onnx");
+        StudentManifest manifest;
+        ModelRunner runner;
+        try
+        {
+            manifest = System.Text.Json.JsonSerializer.Deserialize<StudentManifest>(payload.ManifestJson, StudentManifest.JsonOptions)
+                ?? throw new InvalidDataException("empty manifest");
+            await File.WriteAllBytesAsync(onnxPath, payload.Onnx);
+            await File.WriteAllTextAsync(StudentManifest.PathFor(onnxPath), payload.ManifestJson);
+            runner = LoadRunner(onnxPath);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
+        {
+            logger.LogWarning("Rejected model version {Version}: {Error}", payload.Version, e.Message);
+            throw new ModelRejectedException($"version {payload.Version[..Math.Min(12, payload.Version.Length)]} does not load on {this.GetPrimaryKeyString()}: {e.Message}");
+        }
+        try
+        {
+            ModelValidation.Validate(runner, manifest, payload.Version);
+            if (_engine is not null) ModelValidation.CompatibleWith(runner.Info, _engine.Model);
+        }
+        catch
+        {
+            runner.Dispose();
+            throw;
+        }
+        if (_engine is null)
+        {
+            _engine = new BatchingEngine(runner, inferenceOptions.Value, Deliver, logger);
+            _loadError = null;
+            await grainFactory.GetGrain<IClusterDirectoryGrain>(0).RegisterInference(Endpoint());
+        }
+        else if (!_engine.Add(runner))
+        {
+            runner.Dispose();
+        }
+        logger.LogInformation("Preloaded model version {Version} on {Key}", payload.Version[..12], this.GetPrimaryKeyString());
+        return runner.Info;
+    }
+
+    public async Task SetPlan(RolloutPlan plan)
+    {
+        var engine = _engine ?? throw new InvalidOperationException(_loadError ?? "no model loaded");
+        string before = engine.Plan.Stable;
+        engine.SetPlan(plan);
+        if (!string.Equals(before, plan.Stable, StringComparison.OrdinalIgnoreCase))
+            await grainFactory.GetGrain<IClusterDirectoryGrain>(0).RegisterInference(Endpoint());
+    }
+
+    public Task RetainModels(string[] keep)
+    {
+        _engine?.Retain(keep);
+        return Task.CompletedTask;
+    }
+
+    public Task<InferenceModels> GetModels()
+    {
+        var e = _engine;
+        return Task.FromResult(new InferenceModels
+        {
+            Key = this.GetPrimaryKeyString(),
+            Serving = e?.Plan.Stable ?? "",
+            Loaded = e?.Loaded.ToList() ?? new List<ModelInfo>(),
+            PlanEpoch = e?.Plan.Epoch ?? 0,
+            Health = e?.Health() ?? new List<VersionHealth>(),
+        });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -25,6 +25,8 @@ public sealed record StudentManifest
     public string TrainingData { get; init; } = "";
     public Dictionary<string, string> TeacherHashes { get; init; } = new();
     public Dictionary<string, double> Metrics { get; init; } = new();
+    /// <summary>Optional: the frame score of the golden triple (Vad.Grains.ModelValidation.GoldenTriple); a rollout checks it on every inference grain.</summary>
+    public double? GoldenScore { get; init; }
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
