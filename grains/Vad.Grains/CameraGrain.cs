@@ -22,6 +22,8 @@ public sealed class CameraState
 /// (clamped at the start and, on EndStream, at the end of a stream, so every received frame gets an outcome). Results
 /// are applied in sequence order: causal smoothing, alert lifecycle, persisted alert log, alert stream.
 /// Invariant: received = scored + dropped + pending, pending = 0 once a stream ended and its results came back.
+/// An exact re-send of a frame this activation already took (an at-least-once client retrying) is a duplicate: acked,
+/// not counted again.
 /// </summary>
 public sealed class CameraGrain(
     [PersistentState("camera", VadStreams.Storage)] IPersistentState<CameraState> state,
@@ -131,15 +133,20 @@ public sealed class CameraGrain(
         var model = await EnsureModel();
         if (Validate(frame, model) is { } invalid) throw Reject(invalid);
         if (_lastSequence is long previousSeq && frame.Sequence <= previousSeq)
+        {
+            // At-least-once clients re-send frames whose call failed: an exact re-send of a frame this activation
+            // already took is a duplicate (ignored, not counted); anything else going backwards is an error.
+            if (_receivedHashes.TryGetValue(frame.Sequence, out int seen) && seen == PixelHash(frame.Pixels))
+                return Ack(FrameStatus.Accepted, DuplicateReason);
             throw Reject($"sequence number {frame.Sequence} does not follow {previousSeq} (sequence numbers must increase)");
+        }
         int t = model.StrideT;
         if (_ring.Length != 2 * t + 1) ResetStream(t);
 
         if (!state.State.Settings.Enabled)
         {
             // Counted (received and dropped), never buffered: a disabled camera scores nothing.
-            if (_lastSequence is long last && frame.Sequence <= last)
-                throw Reject($"sequence number {frame.Sequence} does not follow {last}");
+            Remember(frame);
             _lastSequence = frame.Sequence;
             _received++;
             VadMetrics.FramesReceived.Add(1);
@@ -191,8 +198,29 @@ public sealed class CameraGrain(
         return null;
     }
 
+    /// <summary>FrameAck.Reason of a re-sent frame this activation had already taken.</summary>
+    public const string DuplicateReason = "duplicate";
+    private const int DuplicateWindow = 4096;
+    private readonly Dictionary<long, int> _receivedHashes = new();
+    private readonly Queue<long> _receivedOrder = new();
+
+    private void Remember(FrameMessage frame)
+    {
+        _receivedHashes[frame.Sequence] = PixelHash(frame.Pixels);
+        _receivedOrder.Enqueue(frame.Sequence);
+        if (_receivedOrder.Count > DuplicateWindow) _receivedHashes.Remove(_receivedOrder.Dequeue());
+    }
+
+    private static int PixelHash(byte[] pixels)
+    {
+        var h = new HashCode();
+        h.AddBytes(pixels);
+        return h.ToHashCode();
+    }
+
     private void Accept(FrameMessage frame)
     {
+        Remember(frame);
         if (_lastSequence is long last && frame.Sequence > last + 1) _lostUpstream += frame.Sequence - last - 1;
         _lastSequence = frame.Sequence;
         _ring[_position % _ring.Length] = new Buffered(frame.Sequence, frame.Timestamp, frame.Pixels);

@@ -34,6 +34,12 @@ public sealed record VadConfig
     public int MaxBatchSize { get; init; } = 32;
     public double MaxDelayMs { get; init; } = 5;
     public int QueueCapacity { get; init; } = 256;
+    /// <summary>Orleans membership probe timeout (and period); null keeps Orleans' default. Shorter = faster failover.</summary>
+    public TimeSpan? MembershipProbeTimeout { get; init; }
+    /// <summary>Missed probes before a silo suspects another; null keeps Orleans' default.</summary>
+    public int? MembershipMissedProbes { get; init; }
+    /// <summary>Grain call response timeout for silos and clients; null keeps Orleans' default (30 s).</summary>
+    public TimeSpan? ResponseTimeout { get; init; }
 
     public bool UseRedisClustering => Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase);
     public bool UseRedisStorage => Storage.Equals("Redis", StringComparison.OrdinalIgnoreCase);
@@ -93,6 +99,9 @@ public sealed record VadConfig
             MaxBatchSize = Math.Max(1, Int("VAD_INFERENCE_MAX_BATCH", 32)),
             MaxDelayMs = Dbl("VAD_INFERENCE_MAX_DELAY_MS", 5),
             QueueCapacity = Math.Max(1, Int("VAD_INFERENCE_QUEUE", 256)),
+            MembershipProbeTimeout = Get("VAD_MEMBERSHIP_PROBE_TIMEOUT_S") is null ? null : TimeSpan.FromSeconds(Math.Max(1, Int("VAD_MEMBERSHIP_PROBE_TIMEOUT_S", 0))),
+            MembershipMissedProbes = Get("VAD_MEMBERSHIP_MISSED_PROBES") is null ? null : Math.Max(1, Int("VAD_MEMBERSHIP_MISSED_PROBES", 0)),
+            ResponseTimeout = Get("VAD_RESPONSE_TIMEOUT_S") is null ? null : TimeSpan.FromSeconds(Math.Max(1, Int("VAD_RESPONSE_TIMEOUT_S", 0))),
         };
         cfg.Validate();
         return cfg;

@@ -40,6 +40,12 @@ public static class VadSiloHost
                 silo.UseLocalhostClustering(cfg.SiloPort, cfg.GatewayPort, serviceId: cfg.ServiceId, clusterId: cfg.ClusterId);
             }
             silo.Configure<SiloOptions>(o => o.SiloName = cfg.SiloName);
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                if (cfg.MembershipProbeTimeout is { } probe) o.ProbeTimeout = probe;
+                if (cfg.MembershipMissedProbes is { } missed) o.NumMissedProbesLimit = missed;
+            });
+            if (cfg.ResponseTimeout is { } siloResponse) silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = siloResponse);
             if (cfg.TlsCert is not null) UseTls(silo, cfg);
         }
 
@@ -98,6 +104,7 @@ public static class VadSiloHost
             client.UseLocalhostClustering(cfg.GatewayPort, cfg.ServiceId, cfg.ClusterId);
         }
         if (cfg.TlsCert is not null) UseTls(client, cfg);
+        if (cfg.ResponseTimeout is { } response) client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = response);
         client.AddMemoryStreams(VadStreams.Provider);
         return client;
     }

@@ -1,0 +1,41 @@
+using Vad.Client;
+using Vad.Contracts;
+using Vad.Grains;
+using Xunit;
+
+namespace Vad.Failover.Tests;
+
+/// <summary>The camera side of at-least-once ingest: a re-sent frame it already took is a duplicate, not a loss or an error.</summary>
+[Trait("Category", "Failover")]
+public sealed class DuplicateTests
+{
+    [Fact]
+    public async Task An_exact_resend_is_acked_as_a_duplicate_and_counted_once_a_different_frame_is_refused()
+    {
+        await using var silo = await InProcessSilo.StartAsync(Shared.ModelPath);
+        await using var conn = await ClusterConnection.ConnectAsync(new Vad.Silo.VadConfig
+        {
+            GatewayPort = silo.Config.GatewayPort,
+            ClusterId = silo.Config.ClusterId,
+            ServiceId = silo.Config.ServiceId,
+        });
+        var cam = conn.Client.GetGrain<ICameraGrain>("dup");
+        var frames = Shared.Clip(0).Take(20).ToList();
+        for (int i = 0; i < 10; i++) await cam.PushFrame(frames[i], IngestMode.Lossless);
+
+        // The client lost the answers of frames 6..9 and sends them again: acked, not counted twice.
+        for (int i = 6; i < 10; i++)
+        {
+            var ack = await cam.PushFrame(frames[i], IngestMode.Lossless);
+            Assert.Equal((FrameStatus.Accepted, CameraGrain.DuplicateReason, 10L), (ack.Status, ack.Reason, ack.Received));
+        }
+        // The same sequence number with other pixels is not a re-send: refused as before.
+        var other = frames[12] with { Sequence = 7 };
+        Assert.Contains("does not follow", (await Assert.ThrowsAsync<InvalidFrameException>(() => cam.PushFrame(other, IngestMode.Lossless))).Message);
+
+        for (int i = 10; i < frames.Count; i++) await cam.PushFrame(frames[i], IngestMode.Lossless);
+        await cam.EndStream();
+        var s = await Ingest.WaitSettledAsync(cam, TimeSpan.FromSeconds(30));
+        Assert.Equal((20L, 20L, 0L, 1L), (s.Received, s.Scored, s.Dropped, s.Rejected));
+    }
+}
