@@ -26,6 +26,9 @@ public static class Program
                                    in-process silo; streams the Ped2 test clips, prints alerts and per-clip AUC, writes plots
           bench-cluster --cameras N [--json FILE] [--model FILE.onnx] [--max-batch B] [--max-delay-ms D] [--queue Q] [--rounds R] [--note TEXT]
                                    N cameras at full speed through a localhost cluster vs raw ONNX Runtime
+          bench-swap [--cameras 32] [--json FILE] [--model FILE.onnx]
+                                   rollout of another version while N cameras stream: swap time, frames lost, latency
+        """ + ModelsCommands.Usage + """
         Cluster connection: VAD_CLUSTERING, VAD_REDIS, VAD_SERVICE_ID, VAD_CLUSTER_ID, VAD_GATEWAY_PORT, VAD_TLS_* (CONFIG-CONTRACT).
         """;
 
@@ -48,6 +51,7 @@ public static class Program
                 "ingest" => ["realtime", "max-speed", "on-silo"],
                 "cameras" => ["json", "enable", "disable"],
                 "alerts" or "status" => ["json"],
+                "models" => ModelsCommands.Flags,
                 _ => [],
             };
             var a = new CommandArgs(args.Skip(1), flags);
@@ -61,6 +65,8 @@ public static class Program
                 "status" => await Commands.StatusAsync(a),
                 "demo" => await Demo.RunAsync(a),
                 "bench-cluster" => await BenchCluster.RunAsync(a),
+                "bench-swap" => await BenchSwap.RunAsync(a),
+                "models" => await ModelsCommands.RunAsync(a),
                 "make-motion-model" => MakeMotionModel(a),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'"),
             };
