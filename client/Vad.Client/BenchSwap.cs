@@ -34,7 +34,7 @@ public static class BenchSwap
         int cameras = a.GetInt("cameras", 32);
         string? jsonArg = a.Get("json");
         string? modelArg = a.Get("model");
-        double fps = a.GetDouble("fps", 5);
+        double fps = a.GetDouble("fps", 2);
         double steadySeconds = a.GetDouble("steady-seconds", 10);
         double afterSeconds = a.GetDouble("after-seconds", 5);
         a.RejectUnknown();
@@ -149,7 +149,7 @@ public static class BenchSwap
             long framesLost = received - scored + (received - perFrame.Count);
             var result = new
             {
-                command = "./vad bench swap" + (cameras != 32 ? $" --cameras {cameras}" : "") + (jsonArg is null ? "" : $" --json {jsonArg}") + (modelArg is null ? "" : $" --model {modelArg}"),
+                command = "./vad bench swap" + (cameras != 32 ? $" --cameras {cameras}" : "") + (fps != 2 ? $" --fps {fps}" : "") + (jsonArg is null ? "" : $" --json {jsonArg}") + (modelArg is null ? "" : $" --model {modelArg}"),
                 created_utc = DateTime.UtcNow,
                 machine = new { cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, cpu = CpuModel(), runtime = RuntimeInformation.FrameworkDescription },
                 model = new { path = modelPath, from_version = v1, to_version = v2.Version, to_version_is = "the same graph + an empty protobuf field: another sha256, same weights", baseline_not_student = baseline, size_bytes = new FileInfo(modelPath).Length },

@@ -26,7 +26,7 @@ public static class Program
                                    in-process silo; streams the Ped2 test clips, prints alerts and per-clip AUC, writes plots
           bench-cluster --cameras N [--json FILE] [--model FILE.onnx] [--max-batch B] [--max-delay-ms D] [--queue Q] [--rounds R] [--note TEXT]
                                    N cameras at full speed through a localhost cluster vs raw ONNX Runtime
-          bench-swap [--cameras 32] [--json FILE] [--model FILE.onnx]
+          bench-swap [--cameras 32] [--fps 2] [--json FILE] [--model FILE.onnx] [--steady-seconds 10] [--after-seconds 5]
                                    rollout of another version while N cameras stream: swap time, frames lost, latency
         """ + ModelsCommands.Usage + """
         Cluster connection: VAD_CLUSTERING, VAD_REDIS, VAD_SERVICE_ID, VAD_CLUSTER_ID, VAD_GATEWAY_PORT, VAD_TLS_* (CONFIG-CONTRACT).

@@ -6,6 +6,8 @@ using Vad.Core.Datasets;
 using Vad.Core.Frames;
 using Vad.Core.Models;
 using Vad.Registry;
+using Google.Protobuf;
+using Onnx;
 using Xunit;
 
 namespace Vad.Rollout.Tests;
@@ -71,7 +73,9 @@ public sealed class RolloutTests(RolloutFixture fx)
         var streams = cameras.Select(c => Task.Run(() => Ingest.RunAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c),
             Endless(() => Volatile.Read(ref stop), 60), IngestMode.Lossless, new IngestStats()))).ToList();
 
-        await Task.Delay(1000);
+        // Every camera streams and is being scored before the rollout starts.
+        var warm = Stopwatch.StartNew();
+        while (cameras.Any(c => ScoreTap.Seen.Count(x => x.Camera == c) < 5) && warm.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
         var status = await Rollout.Rollout(to, 50, new RolloutPolicy { WatchSeconds = 4, MinCanaryFrames = 10 });
         long canaryFrom = Stopwatch.GetTimestamp();
         Assert.Equal(RolloutPhase.Canary, status.Phase);
@@ -182,5 +186,64 @@ public sealed class RolloutTests(RolloutFixture fx)
         status = await Rollout.Rollback("test: canary abandoned");
         Assert.Equal(from, status.Plan.Stable);
         Assert.Empty(status.Plan.Pins);
+    }
+
+    /// <summary>The motion-energy graph with every head shifted by <paramref name="bias"/>: same contract, other scores.</summary>
+    private static void WriteShifted(string src, string dst, float bias)
+    {
+        var m = ModelProto.Parser.ParseFrom(File.ReadAllBytes(src));
+        foreach (var node in m.Graph.Node)
+        {
+            for (int i = 0; i < node.Output.Count; i++) if (node.Output[i].StartsWith("head_", StringComparison.Ordinal)) node.Output[i] += "_raw";
+            for (int i = 0; i < node.Input.Count; i++) if (node.Input[i].StartsWith("head_", StringComparison.Ordinal)) node.Input[i] += "_raw";
+        }
+        var shift = new TensorProto { Name = "shift", DataType = (int)TensorProto.Types.DataType.Float };
+        shift.FloatData.Add(bias);
+        m.Graph.Initializer.Add(shift);
+        foreach (int r in new[] { 1, 4, 16 })
+            m.Graph.Node.Add(new NodeProto { OpType = "Add", Input = { $"head_{r}_raw", "shift" }, Output = { $"head_{r}" } });
+        File.WriteAllBytes(dst, m.ToByteArray());
+    }
+
+    [Fact]
+    public async Task A_canary_whose_score_distribution_shifts_is_rolled_back_automatically_and_its_cameras_return()
+    {
+        string from = await Stable();
+        string shiftedPath = Path.Combine(fx.Dir, $"shifted-{Guid.NewGuid():N}.onnx");
+        WriteShifted(Path.Combine(fx.Dir, "v1.onnx"), shiftedPath, 1.0f);
+        var manifest = (await fx.Registry.FindAsync(fx.V1))!.Manifest;
+        var shifted = await fx.Registry.RegisterAsync(File.ReadAllBytes(shiftedPath), manifest);
+        var canary = CamerasBy(b => b < 50, "shift", 3);
+        var cameras = canary.Concat(CamerasBy(b => b >= 50, "shift", 3)).ToList();
+        bool stop = false;
+        var streams = cameras.Select(c => Task.Run(() => Ingest.RunAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c),
+            Endless(() => Volatile.Read(ref stop), 60), IngestMode.Lossless, new IngestStats()))).ToList();
+        await Task.Delay(500);
+        var status = await Rollout.Rollout(shifted.Version, 50, new RolloutPolicy { WatchSeconds = 3, MinCanaryFrames = 10 });
+        Assert.Equal(RolloutPhase.Canary, status.Phase);
+        var sw = Stopwatch.StartNew();
+        while ((status = await Rollout.GetStatus()).Phase == RolloutPhase.Canary && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
+        Assert.Equal(RolloutPhase.RolledBack, status.Phase);
+        Assert.Equal(from, status.Plan.Stable);
+        Assert.Null(status.Plan.Candidate);
+        Assert.Contains("score distribution shift", status.LastDecision);
+        await Task.Delay(1000);
+        long after = Stopwatch.GetTimestamp();
+        await Task.Delay(1000);
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(streams);
+        foreach (var c in cameras)
+        {
+            var s = await Ingest.WaitSettledAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c), TimeSpan.FromSeconds(60));
+            Assert.Equal(s.Received, s.Scored);
+            var seen = ScoreTap.Seen.Where(x => x.Camera == c).ToList();
+            Assert.Equal(s.Received, seen.Count);
+            Assert.All(seen.Where(x => x.Ticks > after), x => Assert.Equal(from, x.Frame.ModelVersion));
+            if (canary.Contains(c)) Assert.Contains(seen, x => x.Frame.ModelVersion == shifted.Version);
+        }
+        var audit = await Rollout.GetAudit(50);
+        Assert.Contains(audit, a => a.Action == "health" && a.Version == shifted.Version);
+        Assert.Contains(audit, a => a.Action == "rollback" && a.Version == shifted.Version);
+        Assert.All(status.Grains, g => Assert.DoesNotContain(g.Loaded, m => m.Version == shifted.Version));
     }
 }
