@@ -9,6 +9,7 @@ using Vad.Core.Cli;
 using Vad.Core.Datasets;
 using Vad.Core.Frames;
 using Vad.Grains;
+using Vad.Core;
 
 namespace Vad.Client;
 
@@ -32,13 +33,13 @@ public static class BenchCluster
         int queue = a.GetInt("queue", 2 * maxBatch);
         a.RejectUnknown();
         if (cameras < 1) throw new CommandArgsException("--cameras must be >= 1");
-        string outDir = "bench/results/cluster";
+        string outDir = RepoPaths.Resolve("bench/results/cluster");
         Directory.CreateDirectory(outDir);
         string json = jsonArg ?? Path.Combine(outDir, $"bench-cluster-{cameras}.json");
 
         string root = KnownDatasets.FindPed2() ?? throw new DatasetException($"UCSD Ped2 not found (set {KnownDatasets.Ped2Variable})");
         var dataset = VideoDataset.Open(root);
-        string tmp = Path.Combine("bench", "results", "tmp");
+        string tmp = RepoPaths.Resolve(Path.Combine("bench", "results", "tmp"));
         Directory.CreateDirectory(tmp);
         string modelPath = Demo.ResolveModel(modelArg, tmp, out bool baseline);
 

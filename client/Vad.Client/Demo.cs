@@ -7,6 +7,7 @@ using Vad.Core.Datasets;
 using Vad.Core.Evaluation;
 using Vad.Core.Frames;
 using Vad.Core.Models;
+using Vad.Core;
 
 namespace Vad.Client;
 
@@ -17,7 +18,7 @@ namespace Vad.Client;
 /// </summary>
 public static class Demo
 {
-    public const string ShippedStudent = "models/ped2/student.onnx";
+    public static string ShippedStudent => RepoPaths.Resolve("models/ped2/student.onnx");
 
     /// <summary>The shipped student, or a generated motion-energy baseline (said loudly) when none is shipped yet.</summary>
     public static string ResolveModel(string? requested, string outDir, out bool isBaseline)
@@ -40,7 +41,7 @@ public static class Demo
 
     public static async Task<int> RunAsync(CommandArgs a)
     {
-        string outDir = a.GetOr("out", "runs/demo");
+        string outDir = a.Get("out") ?? RepoPaths.Resolve("runs/demo");
         string? modelArg = a.Get("model");
         var clipFilter = a.GetAll("clips");
         int calibrationClips = a.GetInt("calibration-clips", 3);
@@ -61,6 +62,12 @@ public static class Demo
         var client = conn.Client;
         var model = await ClusterQueries.WaitForModelAsync(client, TimeSpan.FromSeconds(60));
         AnsiConsole.MarkupLine($"model {model.Version[..12]}: {model.InputWidth}x{model.InputHeight}, {model.Channels} channel(s), stride t = {model.StrideT}, heads {string.Join(",", model.Heads)}");
+        // Say what the model learned from: the AUCs below mean something different when it saw the test frames.
+        string trainingData = File.Exists(StudentManifest.PathFor(modelPath)) ? StudentManifest.Load(StudentManifest.PathFor(modelPath)).TrainingData : "";
+        if (!string.IsNullOrWhiteSpace(trainingData))
+            AnsiConsole.MarkupLine($"model training data: {Markup.Escape(trainingData)}");
+        if (trainingData.Contains("transductive", StringComparison.OrdinalIgnoreCase))
+            AnsiConsole.MarkupLine("[yellow]this model imitated the teachers on the (unlabelled) test frames: its AUCs are transductive, not the paper's train-only protocol[/]");
 
         // 1. Thresholds from normal training clips: upper = 99th, lower = 95th percentile of the causally smoothed score.
         var calib = dataset.Train.Take(calibrationClips).ToList();

@@ -1,3 +1,5 @@
+using Vad.Core;
+
 namespace Vad.Grains;
 
 public static class SiloRoles
@@ -16,7 +18,7 @@ public sealed class VadSiloOptions
     public string[] Roles { get; set; } = [SiloRoles.Cpu, SiloRoles.Gpu, SiloRoles.Trainer];
     /// <summary>CUDA device ids; empty = one CPU inference grain on a gpu-role silo.</summary>
     public string[] GpuDevices { get; set; } = [];
-    public string ModelPath { get; set; } = "models/ped2/student.onnx";
+    public string ModelPath { get; set; } = RepoPaths.Resolve("models/ped2/student.onnx");
     public bool HasRole(string role) => Roles.Contains(role, StringComparer.OrdinalIgnoreCase);
 }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Vad.Grains;
+using Vad.Core;
 
 namespace Vad.Silo;
 
@@ -23,7 +24,7 @@ public sealed record VadConfig
     public int HttpPort { get; init; } = 8080;
     public string SiloName { get; init; } = Dns.GetHostName();
     public IPAddress AdvertisedIp { get; init; } = IPAddress.Loopback;
-    public string ModelPath { get; init; } = "models/ped2/student.onnx";
+    public string ModelPath { get; init; } = RepoPaths.Resolve("models/ped2/student.onnx");
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public string? TlsCert { get; init; }
     public string? TlsKey { get; init; }
@@ -89,7 +90,7 @@ public sealed record VadConfig
             AdvertisedIp = Get("POD_IP") is { } ip
                 ? (IPAddress.TryParse(ip, out var a) ? a : throw new VadConfigException($"POD_IP '{ip}' is not an IP address"))
                 : IPAddress.Loopback,
-            ModelPath = Get("VAD_MODEL") ?? "models/ped2/student.onnx",
+            ModelPath = Get("VAD_MODEL") ?? RepoPaths.Resolve("models/ped2/student.onnx"),
             ShutdownTimeout = TimeSpan.FromSeconds(Int("VAD_SHUTDOWN_TIMEOUT_S", 30)),
             TlsCert = Get("VAD_TLS_CERT"),
             TlsKey = Get("VAD_TLS_KEY"),

@@ -8,12 +8,13 @@ using Vad.Core.Maps;
 using Vad.Teachers.Data;
 using Vad.Teachers.Detection;
 using Vad.Teachers.Teachers;
+using Vad.Core;
 
 namespace Vad.Teachers;
 
 public static class Program
 {
-    public const string DefaultModels = "models/ped2/teachers";
+    public static string DefaultModels => RepoPaths.Resolve("models/ped2/teachers");
 
     public static int Main(string[] args)
     {

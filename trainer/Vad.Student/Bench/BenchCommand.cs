@@ -12,6 +12,7 @@ using Vad.Core.Cli;
 using Vad.Student.Model;
 using Vad.Student.Onnx;
 using static TorchSharp.torch;
+using Vad.Core;
 
 namespace Vad.Student.Bench;
 
@@ -31,8 +32,8 @@ public static class BenchCommand
     {
         var args = new CommandArgs(argv, "help", "no-teachers-run");
         if (args.Flag("help")) { Console.WriteLine(Usage); return 0; }
-        string jsonPath = args.GetOr("json", Path.Combine("bench", "results", "student", "bench.json"));
-        string modelPath = args.GetOr("model", Path.Combine("models", "ped2", "student.onnx"));
+        string jsonPath = args.Get("json") ?? RepoPaths.Resolve(Path.Combine("bench", "results", "student", "bench.json"));
+        string modelPath = args.Get("model") ?? RepoPaths.Resolve(Path.Combine("models", "ped2", "student.onnx"));
         string? teachersJson = args.Get("teachers-json");
         bool runTeachers = !args.Flag("no-teachers-run");
         double seconds = args.GetDouble("seconds", 3);

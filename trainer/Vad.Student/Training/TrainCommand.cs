@@ -7,6 +7,7 @@ using Vad.Core.Datasets;
 using Vad.Core.Models;
 using Vad.Student.Model;
 using Vad.Student.Onnx;
+using Vad.Core;
 
 namespace Vad.Student.Training;
 
@@ -67,7 +68,7 @@ public static class TrainCommand
         if (splits.Count == 0) splits = ["train"];
         if (splits.Any(sp => sp is not ("train" or "test"))) throw new CommandArgsException("--distill-splits takes train and/or test");
         var dataset = VideoDataset.Open(datasetRoot);
-        string runDir = Path.GetFullPath(args.GetOr("run", Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
+        string runDir = Path.GetFullPath(args.Get("run") ?? RepoPaths.Resolve(Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         args.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
