@@ -40,6 +40,12 @@ public static class VadSiloHost
                 silo.UseLocalhostClustering(cfg.SiloPort, cfg.GatewayPort, serviceId: cfg.ServiceId, clusterId: cfg.ClusterId);
             }
             silo.Configure<SiloOptions>(o => o.SiloName = cfg.SiloName);
+            // The distributed grain directory recovers the registrations of live activations when a silo dies; the
+            // default one loses those held in the dead silo's partition, and a camera on a surviving silo could then
+            // be activated a second time (its in-flight frames and counters orphaned in the first activation).
+#pragma warning disable ORLEANSEXP003
+            silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 if (cfg.MembershipProbeTimeout is { } probe) o.ProbeTimeout = probe;

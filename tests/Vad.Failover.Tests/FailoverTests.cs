@@ -130,12 +130,15 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var cluster = await StartAsync("redis");
         var runs = await StartCamerasAsync(cluster, clips: 4);
+        var started = Stopwatch.StartNew();
         var before = await AlertsOnceSomeAsync(cluster, runs.Select(r => r.Id).ToList());
 
         cluster.Redis.Kill();
-        Assert.All(runs, r => Assert.False(r.Task!.IsCompleted, $"{r.Id} finished before redis-server was killed"));
+        int running = runs.Count(r => !r.Task!.IsCompleted);
         long sentAtKill = runs.Sum(r => r.Stats.Sent);
-        output.WriteLine($"redis-server killed; alerts persisted before: {before.Values.Sum(a => a.Count)}");
+        output.WriteLine($"redis-server killed {started.Elapsed.TotalSeconds:0.0} s into the streams, {running} of {runs.Count} still running; " +
+                         $"alerts persisted before: {before.Values.Sum(a => a.Count)}");
+        Assert.True(running >= runs.Count / 2, $"only {running} of {runs.Count} streams were still running when redis-server was killed");
         await Task.Delay(TimeSpan.FromSeconds(2));
         long sentDuringOutage = runs.Sum(r => r.Stats.Sent) - sentAtKill;
         cluster.Redis.Start();
@@ -153,7 +156,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(3, status.Silos.Count(s => s.Status == "Active"));
         Assert.All(cluster.Silos, s => Assert.False(s.HasExited, $"{s.Name} exited:\n{s.Tail()}"));
         var late = cluster.Client.GetGrain<ICameraGrain>("after-restart");
-        await late.UpdateSettings(Shared.Settings);
+        await late.UpdateSettings(await late.GetSettings() with { OpenAfterFrames = 2 });
         var segments = await Ingest.RunAtLeastOnceAsync(late, Shared.Clip(1), IngestMode.Lossless, new IngestStats(),
             TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         AssertAccounted("after-restart", Shared.Clip(1).Count, segments);
@@ -177,12 +180,33 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Cameras streaming Ped2 test clips (lossless, paced) through the at-least-once ingest.</summary>
     private static async Task<List<CameraRun>> StartCamerasAsync(ProcessCluster cluster, int clips = ClipsPerCamera)
     {
+        var settings = await CalibrateAsync(cluster);
         var runs = Enumerable.Range(0, Cameras).Select(i => new CameraRun($"cam-{i}", Shared.Stream(i, clips))).ToList();
-        await Task.WhenAll(runs.Select(r => cluster.Client.GetGrain<ICameraGrain>(r.Id).UpdateSettings(Shared.Settings)));
+        await Task.WhenAll(runs.Select(r => cluster.Client.GetGrain<ICameraGrain>(r.Id).UpdateSettings(settings)));
         foreach (var r in runs)
             r.Task = Task.Run(() => Ingest.RunAtLeastOnceAsync(cluster.Client.GetGrain<ICameraGrain>(r.Id), r.Frames, IngestMode.Lossless,
                 r.Stats, retryTimeout: TimeSpan.FromSeconds(60), settleTimeout: TimeSpan.FromSeconds(60), frameInterval: FrameInterval));
         return runs;
+    }
+
+    /// <summary>
+    /// Alert thresholds at the 80th / 60th percentile of the served model's scores on one clip (camera "calib"): alerts
+    /// then open and close many times per clip, which is what these tests need (alert logs to check across failures);
+    /// this is not a detection threshold.
+    /// </summary>
+    private static async Task<CameraSettings> CalibrateAsync(ProcessCluster cluster)
+    {
+        var calib = cluster.Client.GetGrain<ICameraGrain>("calib");
+        await Ingest.RunAtLeastOnceAsync(calib, Shared.Clip(0), IngestMode.Lossless, new IngestStats(), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        var scores = (await calib.GetScores(0, 10_000)).Select(p => (double)p.Raw).Order().ToArray();
+        Assert.True(scores.Length > 100, $"calibration camera scored {scores.Length} frames");
+        return new CameraSettings
+        {
+            UpperThreshold = scores[(int)(0.8 * scores.Length)],
+            LowerThreshold = scores[(int)(0.6 * scores.Length)],
+            OpenAfterFrames = 2,
+            Sigma = 0,
+        };
     }
 
     /// <summary>Which silo process hosts each camera (once it has taken frames).</summary>
@@ -335,17 +359,4 @@ public static class Shared
                 frames.Add(f with { Sequence = frames.Count, Timestamp = TimeSpan.FromSeconds(frames.Count / 10.0) });
         return frames;
     }
-
-    /// <summary>
-    /// Thresholds for the motion-energy score (mean over heads of the max pooled |x(i+t) - x(i-t)|, pixel/255): people
-    /// walking in Ped2 give about 0.01-0.04; alerts open and close many times per clip, which is what these tests need
-    /// (alert logs to check across failures), not a detection quality.
-    /// </summary>
-    public static CameraSettings Settings { get; } = new()
-    {
-        UpperThreshold = 0.02,
-        LowerThreshold = 0.015,
-        OpenAfterFrames = 2,
-        Sigma = 1,
-    };
 }
