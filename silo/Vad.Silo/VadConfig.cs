@@ -41,6 +41,9 @@ public sealed record VadConfig
     public int? MembershipMissedProbes { get; init; }
     /// <summary>Grain call response timeout for silos and clients; null keeps Orleans' default (30 s).</summary>
     public TimeSpan? ResponseTimeout { get; init; }
+    /// <summary>How long the grain directory keeps a dead silo's grains from re-activating elsewhere (a safety margin
+    /// against a silo declared dead while still running); null keeps Orleans' default.</summary>
+    public TimeSpan? DirectoryLease { get; init; }
 
     public bool UseRedisClustering => Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase);
     public bool UseRedisStorage => Storage.Equals("Redis", StringComparison.OrdinalIgnoreCase);
@@ -103,6 +106,7 @@ public sealed record VadConfig
             MembershipProbeTimeout = Get("VAD_MEMBERSHIP_PROBE_TIMEOUT_S") is null ? null : TimeSpan.FromSeconds(Math.Max(1, Int("VAD_MEMBERSHIP_PROBE_TIMEOUT_S", 0))),
             MembershipMissedProbes = Get("VAD_MEMBERSHIP_MISSED_PROBES") is null ? null : Math.Max(1, Int("VAD_MEMBERSHIP_MISSED_PROBES", 0)),
             ResponseTimeout = Get("VAD_RESPONSE_TIMEOUT_S") is null ? null : TimeSpan.FromSeconds(Math.Max(1, Int("VAD_RESPONSE_TIMEOUT_S", 0))),
+            DirectoryLease = Get("VAD_DIRECTORY_LEASE_S") is null ? null : TimeSpan.FromSeconds(Int("VAD_DIRECTORY_LEASE_S", 0)),
         };
         cfg.Validate();
         return cfg;

@@ -46,6 +46,7 @@ public static class VadSiloHost
 #pragma warning disable ORLEANSEXP003
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+            if (cfg.DirectoryLease is { } lease) silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = lease);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 if (cfg.MembershipProbeTimeout is { } probe) o.ProbeTimeout = probe;

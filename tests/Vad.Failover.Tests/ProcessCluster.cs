@@ -220,6 +220,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             ["VAD_MEMBERSHIP_PROBE_TIMEOUT_S"] = "1",
             ["VAD_MEMBERSHIP_MISSED_PROBES"] = "2",
             ["VAD_RESPONSE_TIMEOUT_S"] = "5",
+            ["VAD_DIRECTORY_LEASE_S"] = "5",
             ["VAD_SHUTDOWN_TIMEOUT_S"] = "5",
         };
         string logDir = Directory.CreateTempSubdirectory($"vad-failover-{testName}-").FullName;
