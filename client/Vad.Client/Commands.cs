@@ -48,7 +48,10 @@ public static class Commands
                 var task = ctx.AddTask($"{camera}", maxValue: total ?? 1);
                 task.IsIndeterminate = total is null;
                 var frames = src.ReadFrames().Select(f => Ingest.ToMessage(f, firstSeq + f.Index));
-                var run = Task.Run(() => Ingest.RunAsync(grain, frames, mode, stats, paced: realtime));
+                // Lossless ingest is at-least-once: frames whose call failed (the camera's silo died) are sent again.
+                Task run = realtime
+                    ? Task.Run(() => Ingest.RunAsync(grain, frames, mode, stats, paced: true))
+                    : Task.Run(() => Ingest.RunAtLeastOnceAsync(grain, frames, mode, stats, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2)));
                 while (!run.IsCompleted)
                 {
                     await Task.WhenAny(run, Task.Delay(250));
@@ -65,6 +68,8 @@ public static class Commands
         last ??= await grain.GetStatus();
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(camera)}[/]: sent {stats.Sent} frames in {sw.Elapsed.TotalSeconds:0.0} s; received {last.Received}, scored {last.Scored}, dropped {last.Dropped} " +
             $"({Markup.Escape(FormatDrops(last.DroppedByReason))}), back-pressure waits {stats.BusyRetries}; alerts {last.AlertCount}; p50/p99 latency {last.LatencyP50Ms:0.0}/{last.LatencyP99Ms:0.0} ms");
+        if (stats.FailedCalls > 0)
+            AnsiConsole.MarkupLine($"[yellow]{stats.FailedCalls} failed call(s) (silo or connection lost): {stats.Resent} frame(s) sent again, {stats.Duplicates} of them already taken[/]");
         if (src.CorruptFrames.Count > 0)
             AnsiConsole.MarkupLine($"[yellow]{src.CorruptFrames.Count} corrupt frame(s) skipped by the decoder[/]");
         return 0;
