@@ -217,8 +217,8 @@ public sealed class ProcessCluster : IAsyncDisposable
             ["VAD_CLUSTER_ID"] = $"{testName}-{Guid.NewGuid():N}"[..Math.Min(40, testName.Length + 33)],
             ["VAD_MODEL"] = modelPath,
             // Failover in seconds, not the production defaults (tens of seconds): see silo/README.md.
-            ["VAD_MEMBERSHIP_PROBE_TIMEOUT_S"] = "1",
-            ["VAD_MEMBERSHIP_MISSED_PROBES"] = "2",
+            ["VAD_MEMBERSHIP_PROBE_TIMEOUT_S"] = "2",
+            ["VAD_MEMBERSHIP_MISSED_PROBES"] = "3",
             ["VAD_RESPONSE_TIMEOUT_S"] = "5",
             ["VAD_DIRECTORY_LEASE_S"] = "5",
             ["VAD_SHUTDOWN_TIMEOUT_S"] = "5",
