@@ -139,7 +139,8 @@ public sealed class InferenceGrain(
                 ?? throw new InvalidDataException("empty manifest");
             await File.WriteAllBytesAsync(onnxPath, payload.Onnx);
             await File.WriteAllTextAsync(StudentManifest.PathFor(onnxPath), payload.ManifestJson);
-            runner = LoadRunner(onnxPath);
+            // Session creation and the dry run take a second or more: off the grain scheduler, so cameras on this silo keep going.
+            runner = await Task.Run(() => LoadRunner(onnxPath));
         }
         catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
         {
@@ -148,7 +149,7 @@ public sealed class InferenceGrain(
         }
         try
         {
-            ModelValidation.Validate(runner, manifest, payload.Version);
+            await Task.Run(() => ModelValidation.Validate(runner, manifest, payload.Version));
             if (_engine is not null) ModelValidation.CompatibleWith(runner.Info, _engine.Model);
         }
         catch
