@@ -114,7 +114,8 @@ public class ConfigContractTests
         Assert.Empty(c.GpuDevices);
         Assert.Equal(("vad", "vad-dev"), (c.ServiceId, c.ClusterId));
         Assert.Equal((11111, 30000, 8080), (c.SiloPort, c.GatewayPort, c.HttpPort));
-        Assert.Equal("models/ped2/student.onnx", c.ModelPath);
+        Assert.Equal(Vad.Core.RepoPaths.Resolve("models/ped2/student.onnx"), c.ModelPath);
+        Assert.True(File.Exists(c.ModelPath), "the embedded default serves the shipped student");
         Assert.Equal(TimeSpan.FromSeconds(30), c.ShutdownTimeout);
     }
 
