@@ -15,6 +15,7 @@ using Vad.Core.Models;
 using Vad.Grains;
 using Vad.Registry;
 using Vad.Silo;
+using Vad.Core;
 
 namespace Vad.Client;
 
@@ -39,10 +40,10 @@ public static class BenchSwap
         double afterSeconds = a.GetDouble("after-seconds", 5);
         a.RejectUnknown();
         if (cameras < 1 || fps <= 0) throw new CommandArgsException("--cameras must be >= 1 and --fps > 0");
-        string outDir = "bench/results/swap";
+        string outDir = RepoPaths.Resolve("bench/results/swap");
         Directory.CreateDirectory(outDir);
         string json = jsonArg ?? Path.Combine(outDir, $"bench-swap-{cameras}.json");
-        string tmp = Path.Combine("bench", "results", "tmp", $"swap-{Environment.ProcessId}");
+        string tmp = RepoPaths.Resolve(Path.Combine("bench", "results", "tmp", $"swap-{Environment.ProcessId}"));
         Directory.CreateDirectory(tmp);
         string modelPath = Demo.ResolveModel(modelArg, tmp, out bool baseline);
 
