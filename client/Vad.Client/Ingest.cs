@@ -6,7 +6,7 @@ namespace Vad.Client;
 
 public sealed class IngestStats
 {
-    private long _sent, _busyRetries, _dropped, _resent, _duplicates, _failedCalls;
+    private long _sent, _busyRetries, _dropped, _resent, _duplicates, _failedCalls, _orphaned;
     public long Sent => Interlocked.Read(ref _sent);
     public long BusyRetries => Interlocked.Read(ref _busyRetries);
     /// <summary>Frames the camera dropped (realtime mode); in lossless mode the ingest waits instead.</summary>
@@ -17,6 +17,12 @@ public sealed class IngestStats
     public long Duplicates => Interlocked.Read(ref _duplicates);
     /// <summary>Grain calls that failed (silo gone, timeout, connection lost) and were retried.</summary>
     public long FailedCalls => Interlocked.Read(ref _failedCalls);
+    /// <summary>
+    /// Frames a camera activation took but never reported settled, because a new activation answered without any call
+    /// failing first (no chance to re-send them). Zero with the cluster's strongly consistent grain directory.
+    /// </summary>
+    public long Orphaned => Interlocked.Read(ref _orphaned);
+    internal void AddOrphaned(long n) => Interlocked.Add(ref _orphaned, n);
     internal void AddSent() => Interlocked.Increment(ref _sent);
     internal void AddResent(long n) => Interlocked.Add(ref _resent, n);
     internal void AddDuplicate() => Interlocked.Increment(ref _duplicates);
@@ -136,6 +142,7 @@ public static class Ingest
             long first = msg.Sequence - ack.Received + 1;
             if (current is null || current.FirstSequence != first)
             {
+                if (current is not null && first > current.SettledThrough + 1) stats.AddOrphaned(first - current.SettledThrough - 1);
                 current = new IngestSegment(first, 0, 0, 0);
                 segments.Add(current);
             }

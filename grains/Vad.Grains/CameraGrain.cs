@@ -79,7 +79,7 @@ public sealed class CameraGrain(
         {
             await GrainFactory.GetGrain<IClusterDirectoryGrain>(0).RegisterCamera(_id);
             state.State.Registered = true;
-            await state.WriteStateAsync(cancellationToken);
+            await PersistAsync();
         }
     }
 
@@ -417,7 +417,7 @@ public sealed class CameraGrain(
         {
             state.State.NextAlertId = _tracker.NextAlertId;
             ApplyRetention();
-            await state.WriteStateAsync();
+            await PersistAsync();
         }
         foreach (var ev in events)
         {
@@ -430,6 +430,24 @@ public sealed class CameraGrain(
             {
                 logger.LogWarning("Camera {Camera}: could not publish alert event: {Error}", _id, e.Message);
             }
+        }
+    }
+
+    // This activation is its state's only writer, so a version conflict means an earlier write landed but its reply
+    // was lost (a Redis restart): refresh the ETag and write the newer in-memory state again. Letting the
+    // InconsistentStateException escape would make Orleans deactivate the camera and orphan its in-flight frames.
+    private async Task PersistAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Orleans.Storage.InconsistentStateException)
+        {
+            var mine = state.State;
+            await state.ReadStateAsync();
+            state.State = mine;
+            await state.WriteStateAsync();
         }
     }
 
@@ -515,7 +533,7 @@ public sealed class CameraGrain(
         state.State.Settings = settings;
         _tracker.Configure(settings);
         ApplyRetention();
-        await state.WriteStateAsync();
+        await PersistAsync();
     }
 
     // ---- silo-side source ----------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static string Describe(CameraRun r) =>
-        $"segments [{string.Join("; ", r.Segments ?? [])}], failed calls {r.Stats.FailedCalls}, re-sent {r.Stats.Resent}, duplicates {r.Stats.Duplicates}";
+        $"segments [{string.Join("; ", r.Segments ?? [])}], failed calls {r.Stats.FailedCalls}, re-sent {r.Stats.Resent}, duplicates {r.Stats.Duplicates}, orphaned {r.Stats.Orphaned}";
 
     /// <summary>Cameras streaming Ped2 test clips (lossless, paced) through the at-least-once ingest.</summary>
     private static async Task<List<CameraRun>> StartCamerasAsync(ProcessCluster cluster, int clips = ClipsPerCamera)
@@ -254,6 +254,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
             r.Segments = await r.Task!;
             output.WriteLine($"{r.Id}: {r.Frames.Count} frames; {Describe(r)}");
             AssertAccounted(r.Id, r.Frames.Count, r.Segments);
+            Assert.Equal(0, r.Stats.Orphaned);
         }
     }
 
