@@ -268,6 +268,7 @@ public sealed class BatchingEngine : IAsyncDisposable
         Interlocked.Add(ref _batchTicks, ticks);
         Interlocked.Increment(ref _batches);
         VadMetrics.Batches.Add(1);
+        VadMetrics.InferenceLatency.Record(ticks * 1000.0 / Stopwatch.Frequency);
         VadMetrics.BatchSize.Record(n);
         Interlocked.Add(ref _frames, n);
         foreach (var (camera, list) in _byCamera)

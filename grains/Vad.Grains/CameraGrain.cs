@@ -149,7 +149,7 @@ public sealed class CameraGrain(
             Remember(frame);
             _lastSequence = frame.Sequence;
             _received++;
-            VadMetrics.FramesReceived.Add(1);
+            VadMetrics.FramesReceived.Add(1, VadMetrics.Camera(_id));
             RecordOutcome(new InFlight(frame.Sequence, frame.Timestamp, 0), new Outcome(null, "camera_disabled"));
             return Ack(FrameStatus.Dropped, "camera_disabled");
         }
@@ -226,7 +226,7 @@ public sealed class CameraGrain(
         _ring[_position % _ring.Length] = new Buffered(frame.Sequence, frame.Timestamp, frame.Pixels);
         _position++;
         _received++;
-        VadMetrics.FramesReceived.Add(1);
+        VadMetrics.FramesReceived.Add(1, VadMetrics.Camera(_id));
     }
 
     // Submits the triple centred at `centre`; Busy means the inference queue is full.
@@ -367,8 +367,8 @@ public sealed class CameraGrain(
                 _scored++;
                 double latency = Stopwatch.GetElapsedTime(s.SubmittedTicks).TotalMilliseconds;
                 _latencies.Add((float)latency);
-                VadMetrics.FramesScored.Add(1);
-                VadMetrics.FrameLatency.Record(latency);
+                VadMetrics.FramesScored.Add(1, VadMetrics.Camera(_id));
+                VadMetrics.FrameLatency.Record(latency, VadMetrics.Camera(_id));
                 float smoothed = _tracker.Smooth(s.Score);
                 _lastScore = smoothed;
                 _lastScoredTime = head.Timestamp;
@@ -377,13 +377,13 @@ public sealed class CameraGrain(
                 _scores.Add(new ScorePoint(head.Sequence, s.Score, smoothed));
                 var ev = _tracker.Observe(head.Sequence, head.Timestamp, smoothed, s.Map, s.MapSize, s.ModelVersion, DateTime.UtcNow);
                 if (ev is not null) _events.Add(ev);
-                if (ev?.Kind == AlertEventKind.Opened) VadMetrics.AlertsOpened.Add(1);
+                if (ev?.Kind == AlertEventKind.Opened) VadMetrics.AlertsOpened.Add(1, VadMetrics.Camera(_id));
             }
             else
             {
                 string reason = outcome.DropReason ?? "unknown";
                 _dropped[reason] = _dropped.GetValueOrDefault(reason) + 1;
-                VadMetrics.FramesDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+                VadMetrics.FramesDropped.Add(1, VadMetrics.Camera(_id), new KeyValuePair<string, object?>("reason", reason));
             }
         }
     }

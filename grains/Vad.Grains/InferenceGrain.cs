@@ -27,6 +27,7 @@ public sealed class InferenceGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        VadMetrics.Track(this.GetPrimaryKeyString(), () => _engine);
         var (siloPart, device) = GpuPlacementDirector.ParseKey(this.GetPrimaryKeyString());
         _device = device;
         if (siloPart != GpuPlacementDirector.AnySilo && siloPart != localSilo.SiloAddress.ToParsableString())
@@ -201,6 +202,7 @@ public sealed class InferenceGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        VadMetrics.Untrack(this.GetPrimaryKeyString());
         // On silo shutdown the directory drops this silo's grains by itself (membership); otherwise say so now.
         if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {

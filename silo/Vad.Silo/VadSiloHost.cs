@@ -164,6 +164,13 @@ public static class VadSiloHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(cfg.HttpPort));
+        // Structured logs: JSON lines when stdout is not a terminal (a container, a log collector), or VAD_LOG_FORMAT=json.
+        string? logFormat = Environment.GetEnvironmentVariable("VAD_LOG_FORMAT");
+        if (logFormat == "json" || (logFormat != "text" && Console.IsOutputRedirected))
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = cfg.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.UseOrleans(silo =>
         {

@@ -55,9 +55,11 @@ public sealed class HostTests
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
 
             // The client reaches the gateway over TLS and the cluster scores its frames.
+            string servedVersion;
             await using (var conn = await ClusterConnection.ConnectAsync(cfg))
             {
                 var model = await ClusterQueries.WaitForModelAsync(conn.Client, TimeSpan.FromSeconds(30));
+                servedVersion = model.Version;
                 var s = await TestData.StreamAsync(conn.Client, "tls-cam", TestData.Frames(TestData.Ped2.Test[2].Source, model).Take(20));
                 Assert.Equal((20L, 20L), (s.Received, s.Scored));
             }
@@ -70,6 +72,12 @@ public sealed class HostTests
             string metrics = await http.GetStringAsync("/metrics");
             Assert.Contains("vad_frames_scored", metrics);
             Assert.Contains("vad_inference_batch_size", metrics);
+            // per-camera counters, inference latency, queue depth and the serving version (issue 7's list)
+            Assert.Matches("vad_frames_scored_total\\{[^}]*camera=\"tls-cam\"", metrics);
+            Assert.Matches("vad_frames_received_total\\{[^}]*camera=\"tls-cam\"", metrics);
+            Assert.Contains("vad_inference_batch_latency", metrics);
+            Assert.Contains("vad_inference_queue_depth", metrics);
+            Assert.Matches("vad_serving_model\\{[^}]*version=\"" + servedVersion + "\"", metrics);
             await app.StopAsync();
         }
         finally
