@@ -30,18 +30,10 @@ public sealed class HostTests
         string dir = Directory.CreateTempSubdirectory("vad-tls-").FullName;
         try
         {
-            // A self-signed certificate used as the cluster's CA and as the silo's and client's certificate.
-            using var rsa = RSA.Create(2048);
-            var req = new CertificateRequest("CN=vad-test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName("localhost");
-            san.AddIpAddress(IPAddress.Loopback);
-            req.CertificateExtensions.Add(san.Build());
-            req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-            string certPath = Path.Combine(dir, "tls.crt"), keyPath = Path.Combine(dir, "tls.key");
-            File.WriteAllText(certPath, cert.ExportCertificatePem());
-            File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+            // A self-signed certificate used as the cluster's CA and as the silo's and client's certificate,
+            // and another one, from a CA the cluster does not trust.
+            var (certPath, keyPath) = SelfSigned(dir, "tls", "CN=vad-test");
+            var (otherCert, otherKey) = SelfSigned(dir, "other", "CN=not-the-cluster-ca");
 
             var cfg = LocalConfig(certPath, keyPath, certPath);
             await using var app = VadSiloHost.Build([], cfg);
@@ -68,6 +60,9 @@ public sealed class HostTests
             await Assert.ThrowsAsync<ClusterUnavailableException>(() =>
                 ClusterConnection.ConnectAsync(cfg with { TlsCert = null, TlsKey = null, TlsCa = null }, timeout: TimeSpan.FromSeconds(10)));
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"refusal took {sw.Elapsed}");
+            // So is a client whose certificate and CA are not the cluster's.
+            await Assert.ThrowsAsync<ClusterUnavailableException>(() =>
+                ClusterConnection.ConnectAsync(cfg with { TlsCert = otherCert, TlsKey = otherKey, TlsCa = otherCert }, timeout: TimeSpan.FromSeconds(10)));
 
             string metrics = await http.GetStringAsync("/metrics");
             Assert.Contains("vad_frames_scored", metrics);
@@ -84,5 +79,21 @@ public sealed class HostTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private static (string Cert, string Key) SelfSigned(string dir, string name, string subject)
+    {
+        using var rsa = RSA.Create(2048);
+        var req = new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        san.AddIpAddress(IPAddress.Loopback);
+        req.CertificateExtensions.Add(san.Build());
+        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        string certPath = Path.Combine(dir, name + ".crt"), keyPath = Path.Combine(dir, name + ".key");
+        File.WriteAllText(certPath, cert.ExportCertificatePem());
+        File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+        return (certPath, keyPath);
     }
 }
