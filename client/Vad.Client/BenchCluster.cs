@@ -123,7 +123,7 @@ public static class BenchCluster
             {
                 cores = Environment.ProcessorCount,
                 os = RuntimeInformation.OSDescription,
-                cpu = CpuModel(),
+                cpu = BenchMachine.CpuModel(),
                 runtime = RuntimeInformation.FrameworkDescription,
             },
             model = new { path = modelPath, version = model.Version, input = $"{model.InputWidth}x{model.InputHeight}x{model.Channels}", baseline_not_student = baseline },
@@ -167,7 +167,7 @@ public static class BenchCluster
         Row("back-pressure waits", stats.BusyRetries.ToString());
         AnsiConsole.Write(table);
         var md = new StringBuilder();
-        md.AppendLine($"# bench cluster, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {CpuModel()})");
+        md.AppendLine($"# bench cluster, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()})");
         md.AppendLine($"command: `{result.command}`; model {model.Version[..12]} ({model.InputWidth}x{model.InputHeight}x{model.Channels}){(baseline ? ", motion-energy baseline" : "")}");
         if (note is not null) md.AppendLine($"note: {note}");
         md.AppendLine();
@@ -208,15 +208,5 @@ public static class BenchCluster
         }
         double elapsed = sw.Elapsed.TotalSeconds;
         return (frames / elapsed, frames, elapsed);
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line?.Split(':', 2)[1].Trim() ?? "unknown";
-        }
-        catch (IOException) { return "unknown"; }
     }
 }

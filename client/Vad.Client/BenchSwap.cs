@@ -152,7 +152,7 @@ public static class BenchSwap
             {
                 command = "./vad bench swap" + (cameras != 32 ? $" --cameras {cameras}" : "") + (fps != 2 ? $" --fps {fps}" : "") + (jsonArg is null ? "" : $" --json {jsonArg}") + (modelArg is null ? "" : $" --model {modelArg}"),
                 created_utc = DateTime.UtcNow,
-                machine = new { cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, cpu = CpuModel(), runtime = RuntimeInformation.FrameworkDescription },
+                machine = new { cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, cpu = BenchMachine.CpuModel(), runtime = RuntimeInformation.FrameworkDescription },
                 model = new { path = modelPath, from_version = v1, to_version = v2.Version, to_version_is = "the same graph + an empty protobuf field: another sha256, same weights", baseline_not_student = baseline, size_bytes = new FileInfo(modelPath).Length },
                 cluster = "1 in-process silo (localhost clustering, memory storage, roles cpu,gpu,trainer, one CPU inference grain), client over the gateway",
                 cameras,
@@ -187,7 +187,7 @@ public static class BenchSwap
             table.AddRow("swap window p99 / worst latency ms", $"{result.swap_window_p99_ms:0.0} / {result.worst_latency_ms:0.0}");
             AnsiConsole.Write(table);
             var md = new StringBuilder();
-            md.AppendLine($"# bench swap, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {CpuModel()})");
+            md.AppendLine($"# bench swap, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()})");
             md.AppendLine($"command: `{result.command}`; {v1[..12]} -> {v2.Version[..12]} ({result.model.size_bytes / 1024.0 / 1024.0:0.0} MB){(baseline ? ", motion-energy baseline" : "")}; {cameras} cameras x {fps} frames/s, paced, lossless");
             md.AppendLine();
             md.AppendLine("| metric | value |\n|---|---|");
@@ -206,14 +206,5 @@ public static class BenchSwap
             try { Directory.Delete(tmp, recursive: true); } catch (IOException) { }
         }
         return exit;
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-        }
-        catch (IOException) { return "unknown"; }
     }
 }

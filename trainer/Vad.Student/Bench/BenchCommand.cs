@@ -132,10 +132,7 @@ public static class BenchCommand
 
     private static string Machine()
     {
-        string cpu = "unknown CPU";
-        try { cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu; }
-        catch (IOException) { }
-        return $"{cpu}, {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}";
+        return $"{BenchMachine.CpuModel()}, {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}";
     }
 
     /// <summary>Frames/s of the session at batch <paramref name="batch"/> (one warm-up call, then at least 2 calls and <paramref name="seconds"/> s).</summary>

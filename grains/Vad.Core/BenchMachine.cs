@@ -3,22 +3,26 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Vad.Cli;
+namespace Vad.Core;
 
 /// <summary>What every benchmark records next to its figures: the machine and the tools.</summary>
 public static class BenchMachine
 {
-    public static JsonObject Describe()
+    /// <summary>The processor's model name from /proc/cpuinfo ("unknown" where there is none).</summary>
+    public static string CpuModel()
     {
-        string cpu = "unknown";
         try
         {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
         }
-        catch (IOException) { }
+        catch (IOException) { return "unknown"; }
+    }
+
+    public static JsonObject Describe()
+    {
         return new JsonObject
         {
-            ["cpu"] = cpu,
+            ["cpu"] = CpuModel(),
             ["cores"] = Environment.ProcessorCount,
             ["memory_gib"] = Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0, 1),
             ["os"] = RuntimeInformation.OSDescription,
