@@ -28,7 +28,7 @@ public static class Program
                                    N cameras at full speed through a localhost cluster vs raw ONNX Runtime
           bench-swap [--cameras 32] [--fps 2] [--json FILE] [--model FILE.onnx] [--steady-seconds 10] [--after-seconds 5]
                                    rollout of another version while N cameras stream: swap time, frames lost, latency
-        """ + ModelsCommands.Usage + """
+        """ + ModelsCommands.Usage + JobsCommands.Usage + """
         Cluster connection: VAD_CLUSTERING, VAD_REDIS, VAD_SERVICE_ID, VAD_CLUSTER_ID, VAD_GATEWAY_PORT, VAD_TLS_* (CONFIG-CONTRACT).
         """;
 
@@ -52,6 +52,7 @@ public static class Program
                 "cameras" => ["json", "enable", "disable"],
                 "alerts" or "status" => ["json"],
                 "models" => ModelsCommands.Flags,
+                "jobs" => JobsCommands.Flags,
                 _ => [],
             };
             var a = new CommandArgs(args.Skip(1), flags);
@@ -67,6 +68,7 @@ public static class Program
                 "bench-cluster" => await BenchCluster.RunAsync(a),
                 "bench-swap" => await BenchSwap.RunAsync(a),
                 "models" => await ModelsCommands.RunAsync(a),
+                "jobs" => await JobsCommands.RunAsync(a),
                 "make-motion-model" => MakeMotionModel(a),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'"),
             };

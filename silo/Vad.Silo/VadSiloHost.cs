@@ -75,6 +75,11 @@ public static class VadSiloHost
         });
         silo.Services.AddSingleton<GpuPlacementDirector>();
         silo.Services.AddPlacementDirector<GpuPlacementStrategy>(sp => sp.GetRequiredService<GpuPlacementDirector>());
+        silo.Services.AddSingleton<TrainerPlacementDirector>();
+        silo.Services.AddPlacementDirector<TrainerPlacementStrategy>(sp => sp.GetRequiredService<TrainerPlacementDirector>());
+        silo.Services.AddOptions<TrainerOptions>();
+        silo.Services.AddSingleton<TrainerWakeup>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<TrainerWakeup>());
         silo.Services.Configure<VadSiloOptions>(o =>
         {
             o.Roles = cfg.Roles;
