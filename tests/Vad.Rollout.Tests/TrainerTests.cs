@@ -149,12 +149,40 @@ public sealed class TrainerTests : IClassFixture<RedisTestServer>, IAsyncLifetim
         Assert.NotNull(done.Version);
     }
 
+    [Fact]
+    public async Task Real_student_job_survives_a_restart_of_its_silo_and_resumes_from_its_checkpoint()
+    {
+        TrainerPipelineTests.EnsureStudentBuilt();
+        string cache = TrainerPipelineTests.BuildTinyDataset(_dir, 48);
+        // 48 frames, batch 4: 12 steps per epoch; 2 auto-encoder epochs + 1 distillation epoch = 36 steps.
+        var job = await Trainer.StartJob(new TrainingJobSpec
+        {
+            Dataset = Path.Combine(_dir, "ds"), TeachersCache = cache, Epochs = 1,
+            TrainArgs = ["--ae-epochs", "2", "--batch", "4"], RunDir = Path.Combine(_dir, "real-run"),
+        });
+        // The first epoch's end wrote a checkpoint (global step 12) before step 13 ran.
+        var running = await WaitFor(job.Id, j => j.GlobalStep > 12, TimeSpan.FromSeconds(60));
+        Assert.Equal(TrainingJobState.Running, running.State);
+        await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == running.Silo));
+        await _cluster.StartAdditionalSiloAsync();
+        var done = await WaitFor(job.Id, j => j.State is not (TrainingJobState.Queued or TrainingJobState.Running), TimeSpan.FromSeconds(80));
+        Assert.True(done.State == TrainingJobState.Succeeded, $"{done.State}: {done.Error}");
+        Assert.True(done.Restarts >= 1);
+        Assert.True(done.ResumedFromStep >= 12, $"resumed from {done.ResumedFromStep}");
+        Assert.Equal(done.TotalSteps, done.GlobalStep);
+        Assert.Contains(File.ReadAllLines(Path.Combine(_dir, "real-run", "student", "train.log")), l => l.Contains("resumed at"));
+        Assert.NotNull(done.Version);
+    }
+
+    /// <summary>The fake trainer script, or the real pipelines for a spec with a teacher cache.</summary>
     private sealed class FakeCommands(string dir) : ITrainingCommands
     {
-        public IReadOnlyList<TrainingStep> Steps(TrainingJobSpec spec, string runDir) =>
-            [new("student", "bash", [Path.Combine(dir, "fake-trainer.sh"), runDir, spec.TrainArgs[0], Path.Combine(dir, "template")])];
+        public IReadOnlyList<TrainingStep> Steps(TrainingJobSpec spec, string runDir) => spec.TeachersCache is not null
+            ? new PipelineTrainingCommands().Steps(spec, runDir)
+            : [new("student", "bash", [Path.Combine(dir, "fake-trainer.sh"), runDir, spec.TrainArgs[0], Path.Combine(dir, "template")])];
 
-        public string OnnxPath(string runDir) => Path.Combine(runDir, "student.onnx");
+        public string OnnxPath(string runDir) => File.Exists(Path.Combine(runDir, "student.onnx"))
+            ? Path.Combine(runDir, "student.onnx") : new PipelineTrainingCommands().OnnxPath(runDir);
     }
 
     private sealed class SiloConfig : ISiloConfigurator
