@@ -28,7 +28,7 @@ public static class Program
                                    N cameras at full speed through a localhost cluster vs raw ONNX Runtime
           bench-swap [--cameras 32] [--fps 2] [--json FILE] [--model FILE.onnx] [--steady-seconds 10] [--after-seconds 5]
                                    rollout of another version while N cameras stream: swap time, frames lost, latency
-        """ + ModelsCommands.Usage + JobsCommands.Usage + """
+        """ + ModelsCommands.Usage + "\n" + JobsCommands.Usage + "\n" + """
         Cluster connection: VAD_CLUSTERING, VAD_REDIS, VAD_SERVICE_ID, VAD_CLUSTER_ID, VAD_GATEWAY_PORT, VAD_TLS_* (CONFIG-CONTRACT).
         """;
 
