@@ -13,9 +13,10 @@ public static class JobsCommands
     public const string Usage = """
           jobs [--json]            training jobs of the cluster's trainer grain (phase, epoch, step, losses, ETA, version)
           jobs start --dataset DIR [--epochs N] [--profile cpu] [--teachers CACHE] [--camera ID] [--run DIR]
-                     [--train-args "--batch 8 --max-steps 50"] [--wait]
+                     [--validation DIR] [--train-args "--batch 8 --max-steps 50"] [--wait]
                                    distil a student on the silo (teachers scored on the training split first unless
-                                   --teachers); per-camera fine-tuning: --dataset = that camera's normal footage, --camera ID
+                                   --teachers); per-camera fine-tuning: --dataset = that camera's normal footage, --camera ID;
+                                   --validation: held-out normal footage (training split) scored at the end -> val_* metrics
           jobs show ID [--json] | jobs cancel ID
         """;
 
@@ -66,6 +67,7 @@ public static class JobsCommands
             Profile = a.GetOr("profile", "cpu"),
             TeachersCache = a.Get("teachers") is { } t ? Path.GetFullPath(t) : null,
             CameraId = a.Get("camera"),
+            ValidationDataset = a.Get("validation") is { } v ? Path.GetFullPath(v) : null,
             RunDir = a.Get("run") is { } r ? Path.GetFullPath(r) : null,
             TrainArgs = (a.Get("train-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList(),
         };

@@ -17,6 +17,11 @@ public sealed record TrainingJobSpec
     [Id(5)] public List<string> TrainArgs { get; init; } = new();
     /// <summary>Run folder; null: <c>runs/jobs/&lt;job id&gt;</c> in the repository.</summary>
     [Id(6)] public string? RunDir { get; init; }
+    /// <summary>
+    /// Held-out normal footage (a dataset folder; its <i>training</i> split is read, never test labels): scored by the
+    /// exported student at the end, its frame-score statistics registered as <c>val_*</c> metrics.
+    /// </summary>
+    [Id(7)] public string? ValidationDataset { get; init; }
 }
 
 public enum TrainingJobState { Queued = 0, Running = 1, Succeeded = 2, Failed = 3, Cancelled = 4 }

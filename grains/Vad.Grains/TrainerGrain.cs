@@ -43,10 +43,34 @@ public sealed class PipelineTrainingCommands : ITrainingCommands
         steps.Add(new("student", "dotnet", [Dll("Vad.Student"), "train", "--dataset", spec.Dataset, "--teachers", cache,
             "--profile", spec.Profile, "--epochs", spec.Epochs.ToString(CultureInfo.InvariantCulture),
             "--run", Path.Combine(runDir, "student"), "--threads", "1", .. spec.TrainArgs]));
+        if (spec.ValidationDataset is { } val)
+            steps.Add(new("validate", "dotnet", [Dll("Vad.Student"), "score", "--model", OnnxPath(runDir), "--dataset", val,
+                "--split", "train", "--out", Path.Combine(runDir, ValidationDir), "--overlays", "0", "--threads", "1"]));
         return steps;
     }
 
     public string OnnxPath(string runDir) => Path.Combine(runDir, "student", "student.onnx");
+
+    /// <summary>Where the validation step writes its per-clip frame scores (<c>&lt;clip&gt;.txt</c>).</summary>
+    public const string ValidationDir = "validation";
+
+    /// <summary>Statistics of the student's frame scores on the held-out normal clips (lower = fewer false alarms).</summary>
+    public static Dictionary<string, double> ValidationMetrics(string runDir)
+    {
+        string dir = Path.Combine(runDir, ValidationDir);
+        var scores = Directory.Exists(dir)
+            ? Directory.GetFiles(dir, "*.txt").SelectMany(File.ReadLines).Where(l => l.Length > 0)
+                .Select(l => double.Parse(l, CultureInfo.InvariantCulture)).Order().ToArray()
+            : [];
+        if (scores.Length == 0) return new();
+        return new()
+        {
+            ["val_frames"] = scores.Length,
+            ["val_mean_score"] = scores.Average(),
+            ["val_p99_score"] = scores[Math.Min(scores.Length - 1, (int)Math.Ceiling(0.99 * scores.Length) - 1)],
+            ["val_max_score"] = scores[^1],
+        };
+    }
 }
 
 /// <summary>Reads the student's progress lines (<c>... | 12/40 | 1.5 it/s | ETA 00:01:10</c>, epoch and resume lines).</summary>
@@ -217,12 +241,13 @@ public sealed class TrainerGrain(
             var manifest = StudentManifest.Load(StudentManifest.PathFor(onnx));
             var metrics = new Dictionary<string, double>(manifest.Metrics);
             foreach (var (k, v) in job.Losses) metrics[$"train_{k}"] = v;
+            foreach (var (k, v) in PipelineTrainingCommands.ValidationMetrics(job.RunDir)) metrics[k] = v;
             string data = job.Spec.CameraId is { } cam ? $"{manifest.TrainingData} (camera {cam} fine-tuning)" : manifest.TrainingData;
             var info = await Registry.RegisterAsync(await File.ReadAllBytesAsync(onnx), manifest with { Metrics = metrics, TrainingData = data });
             job.Version = info.Version;
             Finish(job, TrainingJobState.Succeeded, null);
         }
-        catch (Exception e) when (e is ModelRegistryException or IOException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ModelRegistryException or IOException or System.Text.Json.JsonException or FormatException)
         {
             Finish(job, TrainingJobState.Failed, $"register: {e.Message}");
         }

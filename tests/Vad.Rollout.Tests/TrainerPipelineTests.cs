@@ -16,7 +16,7 @@ namespace Vad.Rollout.Tests;
 /// <summary>
 /// A tiny real job through the trainer grain: the real Vad.Student <c>train</c> (a child process) on 16 Ped2 training
 /// frames with a teacher map cache the test writes, 1 auto-encoder + 1 distillation epoch; the exported ONNX is
-/// registered with the job's training losses.
+/// registered with the job's training losses and the validation step's frame-score statistics.
 /// </summary>
 [Trait("Category", "Rollout")]
 public sealed class TrainerPipelineTests : IAsyncLifetime
@@ -87,6 +87,8 @@ public sealed class TrainerPipelineTests : IAsyncLifetime
         {
             Dataset = Path.Combine(_dir, "ds"), TeachersCache = cache, Epochs = 1, Profile = "cpu",
             TrainArgs = ["--ae-epochs", "1", "--batch", "4"], RunDir = Path.Combine(_dir, "run"),
+            // The same 16 training frames: this proves the validation step's wiring, not generalisation.
+            ValidationDataset = Path.Combine(_dir, "ds"),
         });
         var sw = Stopwatch.StartNew();
         while (job.State is TrainingJobState.Queued or TrainingJobState.Running)
@@ -101,6 +103,10 @@ public sealed class TrainerPipelineTests : IAsyncLifetime
         Assert.True(job.Losses.ContainsKey("reconstruction") && job.Losses.ContainsKey("kd"), string.Join(",", job.Losses.Keys));
         var pkg = await new FolderModelRegistry(Path.Combine(_dir, "registry")).GetAsync(job.Version!);
         Assert.Equal(job.Losses["kd"], pkg.Manifest.Metrics["train_kd"], 6);
+        var valScores = File.ReadAllLines(Path.Combine(_dir, "run", "validation", "01.txt")).Select(l => double.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(16, pkg.Manifest.Metrics["val_frames"]);
+        Assert.Equal(valScores.Average(), pkg.Manifest.Metrics["val_mean_score"], 6);
+        Assert.Equal(valScores.Max(), pkg.Manifest.Metrics["val_max_score"], 6);
         Assert.True(File.Exists(Path.Combine(_dir, "run", "student", "checkpoint")) || Directory.Exists(Path.Combine(_dir, "run", "student", "checkpoint")));
     }
 
