@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using Orleans.Runtime;
+using Orleans.Streams;
 using Spectre.Console;
 using Vad.Contracts;
 using Vad.Core.Cli;
@@ -18,6 +20,8 @@ public static class JobsCommands
                                    --teachers); per-camera fine-tuning: --dataset = that camera's normal footage, --camera ID;
                                    --validation: held-out normal footage (training split) scored at the end -> val_* metrics
           jobs show ID [--json] | jobs cancel ID
+          jobs watch [--until ID] [--seconds S]
+                                   live progress of every job (the trainer's stream); --until: stop when that job ends
         """;
 
     public static readonly string[] Flags = ["json", "wait"];
@@ -28,6 +32,7 @@ public static class JobsCommands
         var rest = a.Positionals.Skip(1).ToList();
         bool json = a.Flag("json");
         if (sub == "start") return await StartAsync(a, json);
+        if (sub == "watch") return await WatchAsync(a);
         if (sub is "show" or "cancel" && rest.Count != 1) throw new CommandArgsException($"usage: jobs {sub} ID");
         a.RejectUnknown();
         await using var conn = await ClusterConnection.ConnectAsync(VadConfig.FromEnvironment());
@@ -50,6 +55,35 @@ public static class JobsCommands
             default:
                 throw new CommandArgsException($"unknown jobs command '{sub}' (list, start, show, cancel)");
         }
+    }
+
+    /// <summary>Prints every progress update published by the trainer grain, one plain line each.</summary>
+    private static async Task<int> WatchAsync(CommandArgs a)
+    {
+        string? until = a.Get("until");
+        double seconds = a.GetDouble("seconds", 0);
+        a.RejectUnknown();
+        await using var conn = await ClusterConnection.ConnectAsync(VadConfig.FromEnvironment());
+        var stream = conn.Client.GetStreamProvider(VadStreams.Provider)
+            .GetStream<TrainingJob>(StreamId.Create(VadStreams.TrainingNamespace, VadStreams.AllJobs));
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        if (seconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(seconds));
+        int exit = 0;
+        var handle = await stream.SubscribeAsync((j, _) =>
+        {
+            string eta = j.Eta is { } e ? $" eta {e}" : "";
+            Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {j.Id} {j.State} {j.Phase} step {j.GlobalStep}/{j.TotalSteps}{eta} {Losses(j)}{(j.Version is { } v ? " version " + v[..Math.Min(12, v.Length)] : "")}{(j.Error is { } err ? " error: " + err : "")}");
+            if (until == j.Id && j.State is not (TrainingJobState.Queued or TrainingJobState.Running))
+            {
+                exit = j.State == TrainingJobState.Succeeded ? 0 : 1;
+                cts.Cancel();
+            }
+            return Task.CompletedTask;
+        });
+        try { await Task.Delay(Timeout.Infinite, cts.Token); } catch (OperationCanceledException) { }
+        await handle.UnsubscribeAsync();
+        return exit;
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new()

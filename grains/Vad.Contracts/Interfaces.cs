@@ -7,6 +7,9 @@ public static class VadStreams
 {
     public const string Provider = "vad-streams";
     public const string AlertNamespace = "alerts";
+    /// <summary>Training-job progress: every update of every job is published on key <see cref="AllJobs"/>.</summary>
+    public const string TrainingNamespace = "training-jobs";
+    public const string AllJobs = "all";
     /// <summary>Every camera also publishes on this stream key, so one watcher sees the whole cluster.</summary>
     public const string AllCameras = "*";
     public const string Storage = "vad";

@@ -158,7 +158,7 @@ public sealed class TrainerGrain(
             RunDir = Path.GetFullPath(spec.RunDir ?? RepoPaths.Resolve(Path.Combine("runs", "jobs", id))),
         };
         state.State.Jobs.Add(job);
-        await state.WriteStateAsync();
+        await SaveAsync(job);
         PumpNext();
         return job;
     }
@@ -174,7 +174,7 @@ public sealed class TrainerGrain(
         _cancelled.Add(id);
         if (_runningId == id) KillProcess();
         Finish(job, TrainingJobState.Cancelled, "cancelled");
-        await state.WriteStateAsync();
+        await SaveAsync(job);
         return true;
     }
 
@@ -216,7 +216,7 @@ public sealed class TrainerGrain(
         catch (Exception e) when (e is IOException or ArgumentException)
         {
             Finish(job, TrainingJobState.Failed, e.Message);
-            await state.WriteStateAsync();
+            await SaveAsync(job);
             return;
         }
         for (; job.StepIndex < steps.Count; job.StepIndex++)
@@ -228,10 +228,10 @@ public sealed class TrainerGrain(
             if (code != 0)
             {
                 Finish(job, TrainingJobState.Failed, $"{step.Name} exited with {code}: {job.LastLine}");
-                await state.WriteStateAsync();
+                await SaveAsync(job);
                 return;
             }
-            await state.WriteStateAsync();
+            await SaveAsync(job);
         }
         job.Phase = "register";
         try
@@ -251,7 +251,24 @@ public sealed class TrainerGrain(
         {
             Finish(job, TrainingJobState.Failed, $"register: {e.Message}");
         }
+        await SaveAsync(job);
+    }
+
+    /// <summary>Persists the jobs and publishes this job's progress on the training stream (live watchers).</summary>
+    private async Task SaveAsync(TrainingJob job)
+    {
         await state.WriteStateAsync();
+        try
+        {
+            await this.GetStreamProvider(VadStreams.Provider)
+                .GetStream<TrainingJob>(StreamId.Create(VadStreams.TrainingNamespace, VadStreams.AllJobs))
+                .OnNextAsync(job);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Progress stays queryable with GetJob; a stream hiccup must not fail a training job.
+            logger.LogWarning(e, "Could not publish progress of training job {Id}", job.Id);
+        }
     }
 
     private async Task<int?> RunProcess(TrainingJob job, TrainingStep step)
@@ -271,7 +288,7 @@ public sealed class TrainerGrain(
         p.BeginErrorReadLine();
         _process = p;
         job.Pid = p.Id;
-        await state.WriteStateAsync();
+        await SaveAsync(job);
         var lastWrite = Stopwatch.StartNew();
         while (!p.HasExited)
         {
@@ -280,7 +297,7 @@ public sealed class TrainerGrain(
             Drain(job);
             if (lastWrite.Elapsed > TimeSpan.FromSeconds(1) && !_deactivating)
             {
-                await state.WriteStateAsync();
+                await SaveAsync(job);
                 lastWrite.Restart();
             }
         }

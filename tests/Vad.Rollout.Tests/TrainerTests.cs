@@ -1,3 +1,4 @@
+using Orleans.Streams;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,6 +58,7 @@ public sealed class TrainerTests : IClassFixture<RedisTestServer>, IAsyncLifetim
             ["VadTestRedis"] = _redis.Configuration,
         }));
         builder.AddSiloBuilderConfigurator<SiloConfig>();
+        builder.AddClientBuilderConfigurator<ClientStreams>();
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -91,8 +93,21 @@ public sealed class TrainerTests : IClassFixture<RedisTestServer>, IAsyncLifetim
     [Fact]
     public async Task Job_runs_to_completion_reports_progress_and_registers_its_version()
     {
+        // A live watcher on the trainer's stream sees the job's progress and its end.
+        var updates = new System.Collections.Concurrent.ConcurrentQueue<TrainingJob>();
+        var stream = _cluster.Client.GetStreamProvider(VadStreams.Provider)
+            .GetStream<TrainingJob>(Orleans.Runtime.StreamId.Create(VadStreams.TrainingNamespace, VadStreams.AllJobs));
+        var handle = await stream.SubscribeAsync((j, _) => { updates.Enqueue(j); return Task.CompletedTask; });
         var job = await Trainer.StartJob(Spec(8));
         var done = await WaitFor(job.Id, j => j.State is not (TrainingJobState.Queued or TrainingJobState.Running), TimeSpan.FromSeconds(30));
+        var deadline = Stopwatch.StartNew();
+        while (!updates.Any(u => u.Id == job.Id && u.State == TrainingJobState.Succeeded) && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(50);
+        await handle.UnsubscribeAsync();
+        var mine = updates.Where(u => u.Id == job.Id).ToList();
+        Assert.Contains(mine, u => u.State == TrainingJobState.Running && u.GlobalStep > 0);
+        Assert.Equal(TrainingJobState.Succeeded, mine[^1].State);
+        Assert.Equal(done.Version, mine[^1].Version);
         Assert.Equal(TrainingJobState.Succeeded, done.State);
         Assert.Equal(8, done.GlobalStep);
         Assert.Equal(8, done.TotalSteps);
@@ -183,6 +198,12 @@ public sealed class TrainerTests : IClassFixture<RedisTestServer>, IAsyncLifetim
 
         public string OnnxPath(string runDir) => File.Exists(Path.Combine(runDir, "student.onnx"))
             ? Path.Combine(runDir, "student.onnx") : new PipelineTrainingCommands().OnnxPath(runDir);
+    }
+
+    private sealed class ClientStreams : IClientBuilderConfigurator
+    {
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddMemoryStreams(VadStreams.Provider);
     }
 
     private sealed class SiloConfig : ISiloConfigurator
