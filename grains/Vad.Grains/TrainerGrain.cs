@@ -142,7 +142,16 @@ public sealed class TrainerGrain(
         // The job stays Running in storage: the next activation resumes it from its checkpoint.
         _deactivating = true;
         KillProcess();
-        await state.WriteStateAsync(ct);
+        if (_runningId is null) return; // nothing changed since the last save
+        try
+        {
+            await state.WriteStateAsync(ct);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // At silo shutdown the storage may already be gone; progress was saved at most a second ago.
+            logger.LogWarning(e, "Could not save training job {Id} while deactivating", _runningId);
+        }
     }
 
     public async Task<TrainingJob> StartJob(TrainingJobSpec spec)
