@@ -16,6 +16,22 @@ public class DataAndScoringTests
         Enumerable.Range(0, n).Select(i => Enumerable.Repeat((byte)(i * 10), cfg.InputWidth * cfg.InputHeight * cfg.Channels).ToArray()).ToList());
 
     [Fact]
+    public void A_sped_up_training_copy_keeps_every_kth_frame_and_its_split_name_is_parsed()
+    {
+        var cfg = StudentConfig.ForProfile("cpu");
+        var clip = Clip("01", 7, cfg);
+        var fast = StudentInput.SpedUp(clip, 3);
+        Assert.Equal(new byte[] { 0, 30, 60 }, fast.Frames.Select(f => f[0]).ToArray());
+        Assert.Same(clip, StudentInput.SpedUp(clip, 1));
+        Assert.Equal(2.0, TrainCommand.SpeedupOf("train-x2"));
+        Assert.Equal(1.5, TrainCommand.SpeedupOf("train-x1.5"));
+        Assert.Null(TrainCommand.SpeedupOf("train-x1"));
+        Assert.Null(TrainCommand.SpeedupOf("train-x"));
+        Assert.Null(TrainCommand.SpeedupOf("test-x2"));
+        Assert.Null(TrainCommand.SpeedupOf("train"));
+    }
+
+    [Fact]
     public void Triples_stack_past_middle_future_with_clamped_edges()
     {
         var cfg = TrainerTests.Tiny();

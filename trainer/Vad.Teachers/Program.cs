@@ -1,3 +1,4 @@
+using Vad.Core.Frames;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -53,13 +54,16 @@ public static class Program
     public const string Usage = """
         usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7] [--split-groups yes|no]
                                   [--t2-epochs 12] [--t1-from DIR (keep T1 from trained teachers, train T2 only)]
+                                  [--t1-appearance yes|no (add T1's appearance part; default no)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
+                                  [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
+                                   cached as split <split>-xF)]
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
                                   [--detector background|hog|onnx:PATH]
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
                vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
-               vad teachers select --dataset DIR [--models DIR]     (re-run the rule selection on held-out training clips)
+               vad teachers select --dataset DIR [--models DIR] [--t1-appearance yes|no]  (re-run the rule selection on held-out training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
 
@@ -74,6 +78,7 @@ public static class Program
             ClassifierEpochs = a.GetInt("cls-epochs", 3),
             MultiTaskEpochs = a.GetInt("t2-epochs", 12),
             TrainFrameStride = a.GetInt("frame-stride", 3),
+            T1AppearancePart = a.GetOr("t1-appearance", "no") is "yes" or "true",
         };
         bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
         string? t1From = a.Get("t1-from");
@@ -143,7 +148,11 @@ public static class Program
         var videos = a.GetAll("videos");
         var resArg = a.GetAll("resolutions");
         string? dumpObjects = a.Get("dump-objects");
+        double speedup = a.GetDouble("speedup", 1);
         a.RejectUnknown();
+        if (!(speedup >= 1) || double.IsInfinity(speedup)) throw new CommandArgsException("--speedup must be a number >= 1");
+        // A sped-up copy (objects move F times as far per frame) is a split of its own, "<split>-x<F>".
+        string cacheSplit = PlaybackSpeed.SplitName(split, speedup);
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
@@ -176,33 +185,34 @@ public static class Program
         {
             foreach (var clip in clips)
             {
-                var task = ctx.AddTask($"{split}/{clip.Name}", maxValue: Clips.FrameFiles(clip.FramesDir).Length);
+                var task = ctx.AddTask($"{cacheSplit}/{clip.Name}", maxValue: PlaybackSpeed.Indices(Clips.FrameFiles(clip.FramesDir).Length, speedup).Length);
                 try
                 {
-                    var frames = Clips.LoadGray(clip);
+                    var loaded = Clips.LoadGray(clip);
                     try
                     {
+                        var frames = PlaybackSpeed.Apply(loaded, speedup);
                         var result = scorer.ScoreFrames(frames, true, true, n => task.Increment(n));
                         int w = frames[0].Width, h = frames[0].Height;
-                        if (dumpObjects is not null) DumpObjects(dumpObjects, split, clip.Name, result);
+                        if (dumpObjects is not null) DumpObjects(dumpObjects, cacheSplit, clip.Name, result);
                         foreach (var t in new[] { "t1", "t2" })
                         {
                             var maps = TeacherScorer.Maps(result, t, w, h, resolutions);
-                            AnomalyMapCache.Write(AnomalyMapCache.VideoPath(cache, t, split, clip.Name), new AnomalyMapHeader
+                            AnomalyMapCache.Write(AnomalyMapCache.VideoPath(cache, t, cacheSplit, clip.Name), new AnomalyMapHeader
                             {
-                                Teacher = t, Split = split, Video = clip.Name, FrameWidth = w, FrameHeight = h,
+                                Teacher = t, Split = cacheSplit, Video = clip.Name, FrameWidth = w, FrameHeight = h,
                                 Resolutions = resolutions, WeightsSha256 = hashes[t],
                             }, maps);
                             File.WriteAllLines(Path.Combine(outDir, t, clip.Name + ".txt"),
                                 maps.Select(fm => fm.Score.ToString("R", CultureInfo.InvariantCulture)));
                         }
                     }
-                    finally { foreach (var f in frames) f.Dispose(); }
+                    finally { foreach (var f in loaded) f.Dispose(); }
                 }
                 catch (ClipReadException e)
                 {
                     failures.Add(e.Message);
-                    task.Description = $"{split}/{clip.Name} [red]FAILED[/]";
+                    task.Description = $"{cacheSplit}/{clip.Name} [red]FAILED[/]";
                     task.StopTask();
                 }
             }
@@ -266,10 +276,12 @@ public static class Program
     {
         var a = new CommandArgs(argv);
         string dataset = a.Require("dataset"), models = a.GetOr("models", DefaultModels);
+        string? appearance = a.Get("t1-appearance");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
+        if (appearance is not null) teachers.Config = teachers.Config with { T1AppearancePart = appearance is "yes" or "true" };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
         ProgressBar().Start(ctx => teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx));

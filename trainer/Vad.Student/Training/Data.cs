@@ -38,6 +38,10 @@ public static class StudentInput
                 dst[c * plane + p] = hwc[p * channels + c] * inv;
     }
 
+    /// <summary>The clip played <paramref name="factor"/> times faster (<see cref="PlaybackSpeed"/>; 1: the clip itself).</summary>
+    public static ClipFrames SpedUp(ClipFrames clip, double factor) =>
+        factor == 1 ? clip : clip with { Frames = PlaybackSpeed.Apply(clip.Frames, factor) };
+
     public static ClipFrames Decode(DatasetVideo video, StudentConfig cfg)
     {
         var options = new FrameSourceOptions

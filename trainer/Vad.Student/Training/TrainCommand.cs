@@ -4,6 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Vad.Core.Cli;
 using Vad.Core.Datasets;
+using Vad.Core.Frames;
 using Vad.Core.Models;
 using Vad.Student.Model;
 using Vad.Student.Onnx;
@@ -27,9 +28,17 @@ public static class TrainCommand
           --max-steps N       stop after N steps in total (smoke runs; resumable)
           --sample-step K     train on every k-th frame each epoch (default 1 = all)
           --distill-splits S  train (default) or train,test: also imitate the teachers on the unlabelled test frames
-                              (transductive; labels are never read; say so when reporting its AUC)
+                              (transductive; labels are never read; say so when reporting its AUC);
+                              train-xF adds a copy of the training clips played F times faster (F > 1, e.g. 1.5, 2),
+                              scored by the teachers with `./vad teachers score --split train --speedup F`: normal
+                              footage whose objects move too fast, so the student sees high teacher scores
+                              without any test data
         Without teacher maps yet, phase 1 runs and the run stops before phase 2; run the same command again later.
         """;
+
+    /// <summary>F of a sped-up training copy "train-xF" (see <see cref="PlaybackSpeed"/>), null for anything else.</summary>
+    public static double? SpeedupOf(string split) =>
+        PlaybackSpeed.TryParseSplit(split, out string baseSplit, out double f) && baseSplit == "train" ? f : null;
 
     public static int Run(string[] argv)
     {
@@ -66,7 +75,8 @@ public static class TrainCommand
         int threads = args.GetInt("threads", 1);
         var splits = args.GetAll("distill-splits");
         if (splits.Count == 0) splits = ["train"];
-        if (splits.Any(sp => sp is not ("train" or "test"))) throw new CommandArgsException("--distill-splits takes train and/or test");
+        if (splits.Any(sp => sp is not ("train" or "test") && SpeedupOf(sp) is null))
+            throw new CommandArgsException("--distill-splits takes train, test and sped-up training copies train-xF (F > 1, e.g. train-x1.5)");
         var dataset = VideoDataset.Open(datasetRoot);
         string runDir = Path.GetFullPath(args.Get("run") ?? RepoPaths.Resolve(Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         args.RejectUnknown();
@@ -88,7 +98,8 @@ public static class TrainCommand
 
         var sw = Stopwatch.StartNew();
         // Test clips only ever contribute their frames and the teachers' maps of them, never their labels.
-        var clips = splits.SelectMany(sp => (sp == "train" ? dataset.Train : dataset.Test).Select(v => (Clip: StudentInput.Decode(v, cfg), Split: sp))).ToList();
+        var clips = splits.SelectMany(sp => (sp == "test" ? dataset.Test : dataset.Train)
+            .Select(v => (Clip: StudentInput.SpedUp(StudentInput.Decode(v, cfg), SpeedupOf(sp) ?? 1), Split: sp))).ToList();
         Log($"decoded {clips.Count} clips ({string.Join("+", splits)}), {clips.Sum(c => c.Clip.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
         if (splits.Contains("test")) Log("TRANSDUCTIVE distillation: the student also imitates the teachers on the unlabelled test frames (no labels are read)");
 
@@ -98,7 +109,7 @@ public static class TrainCommand
         var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null);
         foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
 
-        var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : "train"))} " +
+        var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is double k ? $"train played {k.ToString(CultureInfo.InvariantCulture)}x faster" : "train"))} " +
                                   $"({clips.Count} clips, {data.Count} frames) at {dataset.Root}",
             data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));

@@ -1,0 +1,64 @@
+using Vad.Teachers.Objects;
+using Vad.Teachers.Teachers;
+using Xunit;
+
+namespace Vad.Teachers.Tests;
+
+/// <summary>T1's motion-energy component, the calibration of components missing from older teachers, and sped-up scoring.</summary>
+public sealed class ComponentTests
+{
+    [Fact]
+    public void Motion_energy_is_the_mean_of_the_top_quarter_of_flow_magnitudes_in_pixels()
+    {
+        using var models = new TeacherModels(new TeacherConfig());
+        models.Eval();
+        int n = 2 * InputSizes.Motion * InputSizes.Motion;
+        var motion = new float[2 * n];
+        // object 0: a quarter of the values at 4 px (stored /MotionScale), the rest 0 -> energy 4
+        for (int k = 0; k < n / 4; k++) motion[k] = 4f / InputSizes.MotionScale;
+        // object 1: everything at 1 px -> energy 1
+        for (int k = 0; k < n; k++) motion[n + k] = 1f / InputSizes.MotionScale;
+        var raw = TeacherModels.PerObject(models.Raw(2, new float[2 * InputSizes.Appearance * InputSizes.Appearance], motion, [], t1: true, t2: false), 2);
+        int c = Array.IndexOf(TeacherModels.AllComponents, "motion_energy");
+        Assert.Equal(4f, raw[0][c], 4);
+        Assert.Equal(1f, raw[1][c], 4);
+        Assert.True(float.IsNaN(raw[0][Array.IndexOf(TeacherModels.AllComponents, "irregularity")]), "T2 was not asked for");
+    }
+
+    [Fact]
+    public void Missing_component_statistics_come_from_normal_objects_and_existing_ones_are_kept()
+    {
+        var stats = TeacherModels.AllComponents.Where(c => c != "motion_energy").ToDictionary(c => c, _ => new ComponentStats(5, 2));
+        int c = Array.IndexOf(TeacherModels.AllComponents, "motion_energy");
+        var objects = new[] { 1f, 2f, 3f }.Select(v =>
+        {
+            var r = Enumerable.Repeat(100f, TeacherModels.AllComponents.Length).ToArray();
+            r[c] = v;
+            return r;
+        });
+        var result = TeacherValidation.WithMissingStats(stats, objects);
+        Assert.Equal(2.0, result["motion_energy"].Mean, 9);
+        Assert.Equal(1.0, result["motion_energy"].Std, 9);
+        Assert.Equal(new ComponentStats(5, 2), result["app_error"]);
+        Assert.Throws<InvalidOperationException>(() => TeacherValidation.WithMissingStats(stats, objects.Take(1)));
+    }
+
+    [Fact]
+    public void A_sped_up_copy_scores_every_kth_frame_under_its_own_split()
+    {
+        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string root = TestData.TempDir();
+        string clip = Path.Combine(root, "training", "frames", "01");
+        Directory.CreateDirectory(clip);
+        for (int i = 0; i < 9; i++)
+            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "01", $"{10 + i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
+        string outDir = Path.Combine(root, "out");
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models]));
+        var maps = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, "t1", "train-x2", "01"));
+        Assert.Equal(5, maps.Frames.Count); // frames 0, 2, 4, 6, 8
+        Assert.Equal("train-x2", maps.Header.Split);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "maps", "t1", "train")), "a sped-up copy must not overwrite the clip's own maps");
+        Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "0", "--out", outDir, "--models", models]));
+        Directory.Delete(root, true);
+    }
+}
