@@ -8,6 +8,7 @@ using Vad.Core.Cli;
 using Vad.Core.Maps;
 using Vad.Teachers.Data;
 using Vad.Teachers.Detection;
+using Vad.Teachers.Objects;
 using Vad.Teachers.Teachers;
 using Vad.Core;
 
@@ -53,8 +54,10 @@ public static class Program
 
     public const string Usage = """
         usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7] [--split-groups yes|no]
-                                  [--t2-epochs 12] [--t1-from DIR (keep T1 from trained teachers, train T2 only)]
+                                  [--t2-epochs 48] [--t1-from DIR (keep T1 from trained teachers, train T2 only)]
                                   [--t1-appearance yes|no (add T1's appearance part; default no)]
+                                  [--score-truncated yes|no (also score boxes touching the frame edge; default no)]
+                                  [--stack-min-side 32 (T2's crops are cut from squares at least this large)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
@@ -63,7 +66,8 @@ public static class Program
                                   [--detector background|hog|onnx:PATH]
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
                vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
-               vad teachers select --dataset DIR [--models DIR] [--t1-appearance yes|no]  (re-run the rule selection on held-out training clips)
+               vad teachers select --dataset DIR [--models DIR] [--t1-appearance yes|no] [--score-truncated yes|no]
+                                                    (re-run the rule selection on held-out training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
 
@@ -76,9 +80,11 @@ public static class Program
             Seed = a.GetInt("seed", 7),
             AutoEncoderEpochs = a.GetInt("ae-epochs", 5),
             ClassifierEpochs = a.GetInt("cls-epochs", 3),
-            MultiTaskEpochs = a.GetInt("t2-epochs", 12),
+            MultiTaskEpochs = a.GetInt("t2-epochs", 48),
             TrainFrameStride = a.GetInt("frame-stride", 3),
             T1AppearancePart = a.GetOr("t1-appearance", "no") is "yes" or "true",
+            ScoreTruncatedObjects = a.GetOr("score-truncated", "no") is "yes" or "true",
+            StackMinSide = a.GetInt("stack-min-side", InputSizes.Stack),
         };
         bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
         string? t1From = a.Get("t1-from");
@@ -95,7 +101,7 @@ public static class Program
         TeacherModels? models = null;
         ProgressBar().Start(ctx =>
         {
-            var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, ctx);
+            var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, cfg.StackMinSide, ctx);
             AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
             models = new TeacherTrainer(cfg).Train(objs, ctx, t1From);
             var calClips = clips.Where(c => cfg.CalibrationClips.Contains(c.Name)).ToList();
@@ -277,11 +283,13 @@ public static class Program
         var a = new CommandArgs(argv);
         string dataset = a.Require("dataset"), models = a.GetOr("models", DefaultModels);
         string? appearance = a.Get("t1-appearance");
+        string? truncated = a.Get("score-truncated");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
         if (appearance is not null) teachers.Config = teachers.Config with { T1AppearancePart = appearance is "yes" or "true" };
+        if (truncated is not null) teachers.Config = teachers.Config with { ScoreTruncatedObjects = truncated is "yes" or "true" };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
         ProgressBar().Start(ctx => teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx));

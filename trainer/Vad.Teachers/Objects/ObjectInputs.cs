@@ -76,17 +76,17 @@ public static class ObjectCrops
     public static bool IsTruncated(Rect box, int width, int height) =>
         box.X < EdgeMargin || box.Y < EdgeMargin || box.X + box.Width > width - EdgeMargin || box.Y + box.Height > height - EdgeMargin;
 
-    /// <summary>The square region (center of the box, side = longer box side x context) a crop is taken from.</summary>
-    public static (Point2f Center, int Side) Square(Rect box)
+    /// <summary>The square region (center of the box, side = longer box side x context, at least minSide) a crop is taken from.</summary>
+    public static (Point2f Center, int Side) Square(Rect box, int minSide = 8)
     {
-        int side = Math.Max(8, (int)MathF.Round(Math.Max(box.Width, box.Height) * InputSizes.Context));
+        int side = Math.Max(minSide, (int)MathF.Round(Math.Max(box.Width, box.Height) * InputSizes.Context));
         return (new Point2f(box.X + box.Width / 2f, box.Y + box.Height / 2f), side);
     }
 
     /// <summary>Square crop resized to size x size, border replicated outside the frame. Same type as src.</summary>
-    public static Mat Crop(Mat src, Rect box, int size)
+    public static Mat Crop(Mat src, Rect box, int size, int minSide = 8)
     {
-        var (c, side) = Square(box);
+        var (c, side) = Square(box, minSide);
         using var patch = new Mat();
         Cv2.GetRectSubPix(src, new Size(side, side), c, patch);
         var dst = new Mat();
@@ -118,15 +118,18 @@ public static class ObjectCrops
         using (var b = Crop(fut, box, s)) { b.GetArray(out float[] v); for (int k = 0; k < n; k++) dst[n + k] = v[k] / InputSizes.MotionScale; }
     }
 
-    /// <summary>Crops of the same box in frames i + o*step for o in [-half, half] (indices clamped to the clip), bytes.</summary>
-    public static byte[] StackBytes(IReadOnlyList<Mat> gray, int frame, Rect box, int half, int step, int size)
+    /// <summary>
+    /// Crops of the same box in frames i + o*step for o in [-half, half] (indices clamped to the clip), bytes; the square
+    /// is at least <paramref name="minSide"/> pixels (T2: its input size, so a fragment's crop keeps its surroundings).
+    /// </summary>
+    public static byte[] StackBytes(IReadOnlyList<Mat> gray, int frame, Rect box, int half, int step, int size, int minSide = 8)
     {
         int count = 2 * half + 1, n = size * size;
         var result = new byte[count * n];
         for (int o = -half; o <= half; o++)
         {
             int f = Math.Clamp(frame + o * step, 0, gray.Count - 1);
-            using var m = Crop(gray[f], box, size);
+            using var m = Crop(gray[f], box, size, minSide);
             m.GetArray(out byte[] px);
             Array.Copy(px, 0, result, (o + half) * n, n);
         }

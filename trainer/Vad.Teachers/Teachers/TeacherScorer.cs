@@ -21,7 +21,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         var refs = new List<(int Frame, int Obj)>();
         for (int i = 0; i < frames.Count; i++)
         {
-            dets[i] = detector.Detect(frames[i]).Where(o => !ObjectCrops.IsTruncated(o.Box, frames[i].Width, frames[i].Height)).ToList();
+            dets[i] = detector.Detect(frames[i]).Where(o => models.Config.ScoreTruncatedObjects || !ObjectCrops.IsTruncated(o.Box, frames[i].Width, frames[i].Height)).ToList();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
         var raws = dets.Select(d => new float[d.Count][]).ToArray();
@@ -47,7 +47,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
                 }
                 if (t2)
                 {
-                    var bytes = ObjectCrops.StackBytes(frames, f, box, InputSizes.StackFrames / 2, 1, InputSizes.Stack);
+                    var bytes = ObjectCrops.StackBytes(frames, f, box, InputSizes.StackFrames / 2, 1, InputSizes.Stack, models.Config.StackMinSide);
                     for (int p = 0; p < st; p++) stack[b * st + p] = bytes[p] / 255f;
                 }
             }

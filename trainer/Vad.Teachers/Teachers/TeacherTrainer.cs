@@ -27,7 +27,7 @@ public sealed class TeacherTrainer
         _rng = new Random(cfg.Seed);
     }
 
-    public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, ProgressContext? ctx)
+    public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, int stackMinSide, ProgressContext? ctx)
     {
         var result = new List<TrainingObject>();
         var task = ctx?.AddTask("objects (decode, detect, flow)", maxValue: clips.Count);
@@ -45,7 +45,7 @@ public sealed class TeacherTrainer
                         var app = ObjectCrops.AppearanceBytes(frames[i], o.Box, InputSizes.Appearance);
                         var mot = new float[2 * InputSizes.Motion * InputSizes.Motion];
                         ObjectCrops.MotionInto(motion, i, o.Box, mot);
-                        var win = ObjectCrops.StackBytes(frames, i, o.Box, WindowHalf, 1, InputSizes.Stack);
+                        var win = ObjectCrops.StackBytes(frames, i, o.Box, WindowHalf, 1, InputSizes.Stack, stackMinSide);
                         result.Add(new TrainingObject(clip.Name, app, mot, win));
                     }
                 }
