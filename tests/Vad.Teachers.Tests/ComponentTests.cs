@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Vad.Teachers.Tests;
 
-/// <summary>T1's motion-energy component, the calibration of components missing from older teachers, and sped-up scoring.</summary>
+/// <summary>T1's motion-energy component and the calibration of components missing from older teachers.</summary>
 public sealed class ComponentTests
 {
     [Fact]
@@ -41,24 +41,5 @@ public sealed class ComponentTests
         Assert.Equal(1.0, result["motion_energy"].Std, 9);
         Assert.Equal(new ComponentStats(5, 2), result["app_error"]);
         Assert.Throws<InvalidOperationException>(() => TeacherValidation.WithMissingStats(stats, objects.Take(1)));
-    }
-
-    [Fact]
-    public void A_sped_up_copy_scores_every_kth_frame_under_its_own_split()
-    {
-        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
-        string root = TestData.TempDir();
-        string clip = Path.Combine(root, "training", "frames", "01");
-        Directory.CreateDirectory(clip);
-        for (int i = 0; i < 9; i++)
-            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "01", $"{10 + i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
-        string outDir = Path.Combine(root, "out");
-        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models]));
-        var maps = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, "t1", "train-x2", "01"));
-        Assert.Equal(5, maps.Frames.Count); // frames 0, 2, 4, 6, 8
-        Assert.Equal("train-x2", maps.Header.Split);
-        Assert.False(Directory.Exists(Path.Combine(outDir, "maps", "t1", "train")), "a sped-up copy must not overwrite the clip's own maps");
-        Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "0", "--out", outDir, "--models", models]));
-        Directory.Delete(root, true);
     }
 }

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace Vad.Teachers.Tests;
 
-/// <summary>End to end with the committed Ped2 teachers: a corrupt clip fails clearly, the others are scored.</summary>
+/// <summary>End to end with the committed Ped2 teachers: a corrupt clip fails clearly, the others are scored; sped-up copies.</summary>
 public sealed class ScoreCommandTests
 {
     [Fact]
@@ -40,6 +40,26 @@ public sealed class ScoreCommandTests
             Assert.Equal(8, maps.Frames.Count);
             Assert.True(maps.Frames.Any(f => f.Score > 0), "the clip has people: some frame must score above 0");
         }
+        Directory.Delete(root, true);
+    }
+
+    // In this class, not its own: the command shows Spectre progress, which refuses to run twice at once (xunit runs classes in parallel).
+    [Fact]
+    public void A_sped_up_copy_scores_every_kth_frame_under_its_own_split()
+    {
+        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string root = TestData.TempDir();
+        string clip = Path.Combine(root, "training", "frames", "01");
+        Directory.CreateDirectory(clip);
+        for (int i = 0; i < 9; i++)
+            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "01", $"{10 + i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
+        string outDir = Path.Combine(root, "out");
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models]));
+        var maps = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, "t1", "train-x2", "01"));
+        Assert.Equal(5, maps.Frames.Count); // frames 0, 2, 4, 6, 8
+        Assert.Equal("train-x2", maps.Header.Split);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "maps", "t1", "train")), "a sped-up copy must not overwrite the clip's own maps");
+        Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "0", "--out", outDir, "--models", models]));
         Directory.Delete(root, true);
     }
 }
