@@ -15,10 +15,11 @@ public static class JobsCommands
     public const string Usage = """
           jobs [--json]            training jobs of the cluster's trainer grain (phase, epoch, step, losses, ETA, version)
           jobs start --dataset DIR [--epochs N] [--profile cpu] [--teachers CACHE] [--camera ID] [--run DIR]
-                     [--validation DIR] [--train-args "--batch 8 --max-steps 50"] [--wait]
+                     [--validation DIR] [--speedups 1.5,2] [--train-args "--batch 8 --max-steps 50"] [--wait]
                                    distil a student on the silo (teachers scored on the training split first unless
                                    --teachers); per-camera fine-tuning: --dataset = that camera's normal footage, --camera ID;
                                    --validation: held-out normal footage (training split) scored at the end -> val_* metrics
+                                   --speedups: also distil on the training clips played 1.5x, 2x faster (the shipped recipe)
           jobs show ID [--json] | jobs cancel ID
           jobs watch [--until ID] [--seconds S]
                                    live progress of every job (the trainer's stream); --until: stop when that job ends
@@ -104,6 +105,8 @@ public static class JobsCommands
             ValidationDataset = a.Get("validation") is { } v ? Path.GetFullPath(v) : null,
             RunDir = a.Get("run") is { } r ? Path.GetFullPath(r) : null,
             TrainArgs = (a.Get("train-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList(),
+            SpeedUps = a.GetAll("speedups").Select(f => double.TryParse(f, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 1 && !double.IsInfinity(v)
+                ? v : throw new CommandArgsException($"--speedups: '{f}' is not a factor > 1")).ToList(),
         };
         bool wait = a.Flag("wait");
         a.RejectUnknown();

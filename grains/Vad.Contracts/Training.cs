@@ -22,6 +22,12 @@ public sealed record TrainingJobSpec
     /// exported student at the end, its frame-score statistics registered as <c>val_*</c> metrics.
     /// </summary>
     [Id(7)] public string? ValidationDataset { get; init; }
+    /// <summary>
+    /// Speed-up factors (> 1) of sped-up copies of the training clips (every floor(j*F)-th frame): the teachers score
+    /// each copy and the student distils on them too (<c>--distill-splits train,train-xF...</c>), so it sees objects
+    /// moving too fast with the teachers' high scores. Empty: the training split only.
+    /// </summary>
+    [Id(8)] public List<double> SpeedUps { get; init; } = new();
 }
 
 public enum TrainingJobState { Queued = 0, Running = 1, Succeeded = 2, Failed = 3, Cancelled = 4 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Vad.Contracts;
 using Vad.Core;
+using Vad.Core.Frames;
 using Vad.Core.Models;
 using Vad.Registry;
 
@@ -37,12 +38,18 @@ public sealed class PipelineTrainingCommands : ITrainingCommands
     {
         var steps = new List<TrainingStep>();
         string cache = spec.TeachersCache ?? Path.Combine(runDir, "teachers");
+        if (spec.SpeedUps.Any(f => !(f > 1) || double.IsInfinity(f)))
+            throw new ArgumentException($"speed-up factors must be finite and > 1 (got {string.Join(", ", spec.SpeedUps)})");
+        var splits = spec.SpeedUps.Select(f => PlaybackSpeed.SplitName("train", f)).Prepend("train").ToList();
         if (spec.TeachersCache is null)
-            steps.Add(new("teachers", "dotnet", [Dll("Vad.Teachers"), "score", "--dataset", spec.Dataset, "--split", "train",
-                "--out", Path.Combine(runDir, "teacher-scores"), "--cache", cache]));
+            foreach (double f in spec.SpeedUps.Prepend(1.0))
+                steps.Add(new(f == 1 ? "teachers" : $"teachers {PlaybackSpeed.SplitName("train", f)}", "dotnet",
+                    [Dll("Vad.Teachers"), "score", "--dataset", spec.Dataset, "--split", "train", "--speedup", f.ToString(CultureInfo.InvariantCulture),
+                     "--out", Path.Combine(runDir, "teacher-scores", PlaybackSpeed.SplitName("train", f)), "--cache", cache]));
         steps.Add(new("student", "dotnet", [Dll("Vad.Student"), "train", "--dataset", spec.Dataset, "--teachers", cache,
             "--profile", spec.Profile, "--epochs", spec.Epochs.ToString(CultureInfo.InvariantCulture),
-            "--run", Path.Combine(runDir, "student"), "--threads", "1", .. spec.TrainArgs]));
+            "--run", Path.Combine(runDir, "student"), "--threads", "1",
+            .. (spec.SpeedUps.Count > 0 ? new[] { "--distill-splits", string.Join(",", splits) } : []), .. spec.TrainArgs]));
         if (spec.ValidationDataset is { } val)
             steps.Add(new("validate", "dotnet", [Dll("Vad.Student"), "score", "--model", OnnxPath(runDir), "--dataset", val,
                 "--split", "train", "--out", Path.Combine(runDir, ValidationDir), "--overlays", "0", "--threads", "1"]));
