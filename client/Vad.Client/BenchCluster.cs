@@ -152,34 +152,17 @@ public static class BenchCluster
             raw_fps = rawFps,
             cluster_to_raw_ratio = ratio,
         };
-        string text = JsonSerializer.Serialize(result, Commands.Json);
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(json));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(json, text + "\n");
-        var table = new Table().Title($"bench cluster ({cameras} cameras)").AddColumns("metric", "value");
-        void Row(string k, string v) => table.AddRow(k, Markup.Escape(v));
-        Row("scored frames/s (cluster)", scoredFps.ToString("0.0"));
-        Row($"raw ONNX Runtime frames/s (batch {rawBatch})", rawFps.ToString("0.0"));
-        Row("cluster / raw", ratio.ToString("0.000"));
-        Row("p50 / p90 / p99 latency (ms)", $"{result.p50_latency_ms:0.0} / {result.p90_latency_ms:0.0} / {result.p99_latency_ms:0.0}");
-        Row("mean batch size", meanBatch.ToString("0.00"));
-        Row("received / scored / dropped", $"{received} / {scored} / {dropped}");
-        Row("back-pressure waits", stats.BusyRetries.ToString());
-        AnsiConsole.Write(table);
-        var md = new StringBuilder();
-        md.AppendLine($"# bench cluster, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()})");
-        md.AppendLine($"command: `{result.command}`; model {model.Version[..12]} ({model.InputWidth}x{model.InputHeight}x{model.Channels}){(baseline ? ", motion-energy baseline" : "")}");
-        if (note is not null) md.AppendLine($"note: {note}");
-        md.AppendLine();
-        md.AppendLine("| metric | value |\n|---|---|");
-        md.AppendLine($"| scored frames/s (cluster) | {scoredFps:0.0} |");
-        md.AppendLine($"| raw ONNX Runtime frames/s (batch {rawBatch}) | {rawFps:0.0} |");
-        md.AppendLine($"| cluster / raw | {ratio:0.000} |");
-        md.AppendLine($"| p50 / p90 / p99 latency ms | {result.p50_latency_ms:0.0} / {result.p90_latency_ms:0.0} / {result.p99_latency_ms:0.0} |");
-        md.AppendLine($"| mean batch size | {meanBatch:0.00} |");
-        md.AppendLine($"| received / scored / dropped | {received} / {scored} / {dropped} |");
-        File.WriteAllText(Path.ChangeExtension(json, ".md"), md.ToString());
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(json)} and {Markup.Escape(Path.ChangeExtension(json, ".md"))}");
+        new BenchReport($"bench cluster, {cameras} cameras")
+            .Note($"command: `{result.command}`; model {model.Version[..12]} ({model.InputWidth}x{model.InputHeight}x{model.Channels}){(baseline ? ", motion-energy baseline" : "")}")
+            .Note(note is null ? null : $"note: {note}")
+            .Row("scored frames/s (cluster)", scoredFps.ToString("0.0"))
+            .Row($"raw ONNX Runtime frames/s (batch {rawBatch})", rawFps.ToString("0.0"))
+            .Row("cluster / raw", ratio.ToString("0.000"))
+            .Row("p50 / p90 / p99 latency ms", $"{result.p50_latency_ms:0.0} / {result.p90_latency_ms:0.0} / {result.p99_latency_ms:0.0}")
+            .Row("mean batch size", meanBatch.ToString("0.00"))
+            .Row("received / scored / dropped", $"{received} / {scored} / {dropped}")
+            .Row("back-pressure waits", stats.BusyRetries.ToString())
+            .Write(json, result);
         return dropped == 0 && invariant ? 0 : 1;
     }
 

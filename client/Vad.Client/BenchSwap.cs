@@ -175,29 +175,14 @@ public static class BenchSwap
                 worst_latency_ms = during.Length == 0 ? 0 : during.Max(),
                 latency_definition = "triple complete on the camera's silo (frame i+t received) -> its score arrives at the camera grain",
             };
-            string text = JsonSerializer.Serialize(result, Commands.Json);
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(json));
-            if (dir is not null) Directory.CreateDirectory(dir);
-            File.WriteAllText(json, text + "\n");
-            var table = new Table().Title($"bench swap ({cameras} cameras)").AddColumns("metric", "value");
-            table.AddRow("swap seconds (request -> every grain serves it)", swapSeconds.ToString("0.000"));
-            table.AddRow("frames received / scored / lost", $"{received} / {scored} / {framesLost}");
-            table.AddRow("scored by old / new version", $"{byV1} / {byV2}");
-            table.AddRow("steady p50 / p99 latency ms", $"{result.steady_p50_ms:0.0} / {result.steady_p99_ms:0.0}");
-            table.AddRow("swap window p99 / worst latency ms", $"{result.swap_window_p99_ms:0.0} / {result.worst_latency_ms:0.0}");
-            AnsiConsole.Write(table);
-            var md = new StringBuilder();
-            md.AppendLine($"# bench swap, {cameras} cameras ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()})");
-            md.AppendLine($"command: `{result.command}`; {v1[..12]} -> {v2.Version[..12]} ({result.model.size_bytes / 1024.0 / 1024.0:0.0} MB){(baseline ? ", motion-energy baseline" : "")}; {cameras} cameras x {fps} frames/s, paced, lossless");
-            md.AppendLine();
-            md.AppendLine("| metric | value |\n|---|---|");
-            md.AppendLine($"| swap_seconds (rollout request -> every inference grain serves it) | {swapSeconds:0.000} |");
-            md.AppendLine($"| frames received / scored / lost | {received} / {scored} / {framesLost} |");
-            md.AppendLine($"| scored by old / new version | {byV1} / {byV2} |");
-            md.AppendLine($"| steady p50 / p99 latency ms ({steady.Length} frames) | {result.steady_p50_ms:0.0} / {result.steady_p99_ms:0.0} |");
-            md.AppendLine($"| swap window p99 / worst latency ms ({during.Length} frames) | {result.swap_window_p99_ms:0.0} / {result.worst_latency_ms:0.0} |");
-            File.WriteAllText(Path.ChangeExtension(json, ".md"), md.ToString());
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(json)} and {Markup.Escape(Path.ChangeExtension(json, ".md"))}");
+            new BenchReport($"bench swap, {cameras} cameras")
+                .Note($"command: `{result.command}`; {v1[..12]} -> {v2.Version[..12]} ({result.model.size_bytes / 1024.0 / 1024.0:0.0} MB){(baseline ? ", motion-energy baseline" : "")}; {cameras} cameras x {fps} frames/s, paced, lossless")
+                .Row("swap_seconds (rollout request -> every inference grain serves it)", swapSeconds.ToString("0.000"))
+                .Row("frames received / scored / lost", $"{received} / {scored} / {framesLost}")
+                .Row("scored by old / new version", $"{byV1} / {byV2}")
+                .Row($"steady p50 / p99 latency ms ({steady.Length} frames)", $"{result.steady_p50_ms:0.0} / {result.steady_p99_ms:0.0}")
+                .Row($"swap window p99 / worst latency ms ({during.Length} frames)", $"{result.swap_window_p99_ms:0.0} / {result.worst_latency_ms:0.0}")
+                .Write(json, result);
             exit = framesLost == 0 && scoredTwice == 0 ? 0 : 1;
         }
         finally
