@@ -226,7 +226,10 @@ function compareSets(expected, actual, label) {
 // ---------- deployment invariants --------------------------------------------------------------------------------
 const CONTRACT = new Set(["VAD_CLUSTERING", "VAD_REDIS", "VAD_STORAGE", "VAD_ROLES", "VAD_GPU_DEVICES", "VAD_SERVICE_ID",
   "VAD_CLUSTER_ID", "VAD_SILO_PORT", "VAD_GATEWAY_PORT", "VAD_HTTP_PORT", "POD_NAME", "POD_IP", "VAD_MODEL",
-  "VAD_SHUTDOWN_TIMEOUT_S", "VAD_TLS_CERT", "VAD_TLS_KEY", "VAD_TLS_CA", "VAD_DASHBOARD_USER", "VAD_DASHBOARD_PASSWORD"]);
+  "VAD_SHUTDOWN_TIMEOUT_S", "VAD_TLS_CERT", "VAD_TLS_KEY", "VAD_TLS_CA", "VAD_DASHBOARD_USER", "VAD_DASHBOARD_PASSWORD",
+  // the silo's optional extras (silo/README.md): failover tuning and log format, set only when the chart values are
+  "VAD_MEMBERSHIP_PROBE_TIMEOUT_S", "VAD_MEMBERSHIP_MISSED_PROBES", "VAD_RESPONSE_TIMEOUT_S", "VAD_DIRECTORY_LEASE_S",
+  "VAD_LOG_FORMAT"]);
 
 function invariants(objs, label) {
   const errs = [];
@@ -371,6 +374,21 @@ try {
   bad.silo.gpu.gpuCount = "two"; bad.storage = "Cassandra"; bad.unexpected = 1;
   const be = valuesErrors(bad);
   if (be.length >= 3) ok(`values.schema.json rejects bad values (${be.length} errors)`); else fail(`values.schema.json accepted bad values (${be.join("; ")})`);
+  {
+    // failover tuning: a zero or negative probe timeout (or any zero/negative failover value) is refused
+    const rejected = [0, -2].map((v) => {
+      const vals = structuredClone(def.values);
+      vals.failover = { ...(vals.failover ?? {}), membershipProbeTimeoutSeconds: v };
+      return valuesErrors(vals).some((e) => e.startsWith("values/failover/membershipProbeTimeoutSeconds"));
+    });
+    const unsetOk = [null, ""].every((v) => {
+      const vals = structuredClone(def.values);
+      vals.failover = { ...(vals.failover ?? {}), membershipProbeTimeoutSeconds: v };
+      return valuesErrors(vals).length === 0;
+    });
+    if (rejected.every(Boolean) && unsetOk) ok("values.schema.json rejects a zero or negative failover.membershipProbeTimeoutSeconds, accepts null/empty (unset)");
+    else fail(`failover.membershipProbeTimeoutSeconds: rejected 0/-2 = ${rejected.join("/")}, null/empty accepted = ${unsetOk}`);
+  }
   try {
     helmRender(["--set", "terminationGracePeriodSeconds=30,shutdownTimeoutSeconds=30"]);
     fail("the chart rendered with terminationGracePeriodSeconds <= shutdownTimeoutSeconds");

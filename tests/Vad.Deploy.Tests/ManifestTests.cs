@@ -10,12 +10,15 @@ namespace Vad.Deploy.Tests;
 /// </summary>
 public sealed class ManifestTests
 {
-    // CONFIG-CONTRACT.md: the variables the silo honours; manifests set these and nothing else.
+    // CONFIG-CONTRACT.md: the variables the silo honours; manifests set these and nothing else. The last five are the
+    // silo's optional extras (silo/README.md): failover tuning and log format.
     private static readonly HashSet<string> Contract =
     [
         "VAD_CLUSTERING", "VAD_REDIS", "VAD_STORAGE", "VAD_ROLES", "VAD_GPU_DEVICES", "VAD_SERVICE_ID", "VAD_CLUSTER_ID",
         "VAD_SILO_PORT", "VAD_GATEWAY_PORT", "VAD_HTTP_PORT", "POD_NAME", "POD_IP", "VAD_MODEL", "VAD_SHUTDOWN_TIMEOUT_S",
         "VAD_TLS_CERT", "VAD_TLS_KEY", "VAD_TLS_CA", "VAD_DASHBOARD_USER", "VAD_DASHBOARD_PASSWORD",
+        "VAD_MEMBERSHIP_PROBE_TIMEOUT_S", "VAD_MEMBERSHIP_MISSED_PROBES", "VAD_RESPONSE_TIMEOUT_S", "VAD_DIRECTORY_LEASE_S",
+        "VAD_LOG_FORMAT",
     ];
 
     private static List<YamlMappingNode> SiloDeployments() =>
@@ -39,6 +42,9 @@ public sealed class ManifestTests
         Assert.Contains("valid against the Kubernetes API schemas", r.StdOut);
         Assert.Contains("city-scale.yaml", r.StdOut);
         Assert.Contains("a mutated Deployment is caught", r.StdOut);
+        // the failover values render as env vars (scenario failover-tuning) and the schema refuses a probe timeout <= 0
+        Assert.Contains("ok   failover-tuning.yaml", r.StdOut);
+        Assert.Contains("rejects a zero or negative failover.membershipProbeTimeoutSeconds", r.StdOut);
     }
 
     [Fact]

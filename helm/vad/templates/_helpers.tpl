@@ -169,6 +169,28 @@ spec:
               value: {{ $.Values.model | quote }}
             - name: VAD_SHUTDOWN_TIMEOUT_S
               value: {{ $.Values.shutdownTimeoutSeconds | quote }}
+            {{- /* optional failover tuning and log format: rendered only when set (unset = the silo's defaults) */}}
+            {{- $failover := $.Values.failover | default dict }}
+            {{- with $failover.membershipProbeTimeoutSeconds }}
+            - name: VAD_MEMBERSHIP_PROBE_TIMEOUT_S
+              value: {{ . | int | quote }}
+            {{- end }}
+            {{- with $failover.membershipMissedProbes }}
+            - name: VAD_MEMBERSHIP_MISSED_PROBES
+              value: {{ . | int | quote }}
+            {{- end }}
+            {{- with $failover.responseTimeoutSeconds }}
+            - name: VAD_RESPONSE_TIMEOUT_S
+              value: {{ . | int | quote }}
+            {{- end }}
+            {{- with $failover.directoryLeaseSeconds }}
+            - name: VAD_DIRECTORY_LEASE_S
+              value: {{ . | int | quote }}
+            {{- end }}
+            {{- with $.Values.logFormat }}
+            - name: VAD_LOG_FORMAT
+              value: {{ . | quote }}
+            {{- end }}
             {{- if $.Values.tls.enabled }}
             - name: VAD_TLS_CERT
               value: /etc/vad/tls/tls.crt
