@@ -19,7 +19,7 @@ public static class JobsCommands
                                    distil a student on the silo (teachers scored on the training split first unless
                                    --teachers); per-camera fine-tuning: --dataset = that camera's normal footage, --camera ID;
                                    --validation: held-out normal footage (training split) scored at the end -> val_* metrics
-                                   --speedups: also distil on the training clips played 1.5x, 2x faster (the shipped recipe)
+                                   --speedups: also distil on the training clips played 1.5x, 2x faster (no test frames)
           jobs show ID [--json] | jobs cancel ID
           jobs watch [--until ID] [--seconds S]
                                    live progress of every job (the trainer's stream); --until: stop when that job ends

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace Vad.Rollout.Tests;
 
-/// <summary>The programs a training job runs, with sped-up training copies (the shipped student's recipe).</summary>
+/// <summary>The programs a training job runs, with sped-up training copies.</summary>
 public sealed class TrainingStepsTests
 {
     private static void EnsureBuilt(string project)
