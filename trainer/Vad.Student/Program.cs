@@ -9,6 +9,7 @@ public static class Program
         Vad.Student - the paper's CvT student: train, export, score, bench
           train  --dataset DIR --teachers DIR --profile cpu|paper [--epochs N] ...   (train --help)
           export --run DIR [--out FILE.onnx]
+          select-epoch --run DIR --dataset DIR --clips 14,15,16   (model selection on held-out training clips)
           score  --model FILE.onnx --dataset DIR --split test --out DIR [--teachers DIR]
           bench  [--json FILE]
         """;
@@ -22,6 +23,7 @@ public static class Program
             {
                 "train" => TrainCommand.Run(args[1..]),
                 "export" => TrainCommand.ExportRun(args[1..]),
+                "select-epoch" => SelectEpochCommand.Run(args[1..]),
                 "bench" => Bench.BenchCommand.Run(args[1..]),
                 "score" => Scoring.ScoreCommand.Run(args[1..]),
                 _ => Fail($"unknown command '{args[0]}'\n{Usage}"),

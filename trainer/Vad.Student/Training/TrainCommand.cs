@@ -27,6 +27,8 @@ public static class TrainCommand
           --run DIR           run folder (default runs/student/<dataset>-<profile>); an existing run resumes
           --max-steps N       stop after N steps in total (smoke runs; resumable)
           --sample-step K     train on every k-th frame each epoch (default 1 = all)
+          --hold-out 14,15,16 training clips left out of distillation (for ./vad select-epoch)
+          --export-epochs     also export every distillation epoch to <run>/epochs/epoch-NN.onnx
           --distill-splits S  train (default) or train,test: also imitate the teachers on the unlabelled test frames
                               (transductive; labels are never read; say so when reporting its AUC);
                               train-xF adds a copy of the training clips played F times faster (F > 1, e.g. 1.5, 2),
@@ -36,13 +38,16 @@ public static class TrainCommand
         Without teacher maps yet, phase 1 runs and the run stops before phase 2; run the same command again later.
         """;
 
+    /// <summary>Where <c>--export-epochs</c> writes the model after distillation epoch <paramref name="epoch"/> (1-based).</summary>
+    public static string EpochExportPath(string runDir, int epoch) => Path.Combine(runDir, "epochs", $"epoch-{epoch:00}.onnx");
+
     /// <summary>F of a sped-up training copy "train-xF" (see <see cref="PlaybackSpeed"/>), null for anything else.</summary>
     public static double? SpeedupOf(string split) =>
         PlaybackSpeed.TryParseSplit(split, out string baseSplit, out double f) && baseSplit == "train" ? f : null;
 
     public static int Run(string[] argv)
     {
-        var args = new CommandArgs(argv, "no-adversarial", "help");
+        var args = new CommandArgs(argv, "no-adversarial", "help", "export-epochs");
         if (args.Flag("help")) { Console.WriteLine(Usage); return 0; }
         string datasetRoot = args.Require("dataset");
         string? teachersRoot = args.Get("teachers");
@@ -78,6 +83,11 @@ public static class TrainCommand
         if (splits.Any(sp => sp is not ("train" or "test") && SpeedupOf(sp) is null))
             throw new CommandArgsException("--distill-splits takes train, test and sped-up training copies train-xF (F > 1, e.g. train-x1.5)");
         var dataset = VideoDataset.Open(datasetRoot);
+        var holdOut = args.GetAll("hold-out");
+        var unknownHoldOut = holdOut.Where(h => dataset.Train.All(v => v.Name != h)).ToList();
+        if (unknownHoldOut.Count > 0) throw new CommandArgsException($"--hold-out: no training clip(s) {string.Join(", ", unknownHoldOut)}");
+        var trainVideos = dataset.Train.Where(v => !holdOut.Contains(v.Name)).ToList();
+        bool exportEpochs = args.Flag("export-epochs");
         string runDir = Path.GetFullPath(args.Get("run") ?? RepoPaths.Resolve(Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         args.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
@@ -98,9 +108,10 @@ public static class TrainCommand
 
         var sw = Stopwatch.StartNew();
         // Test clips only ever contribute their frames and the teachers' maps of them, never their labels.
-        var clips = splits.SelectMany(sp => (sp == "test" ? dataset.Test : dataset.Train)
+        var clips = splits.SelectMany(sp => (sp == "test" ? dataset.Test : trainVideos)
             .Select(v => (Clip: StudentInput.SpedUp(StudentInput.Decode(v, cfg), SpeedupOf(sp) ?? 1), Split: sp))).ToList();
         Log($"decoded {clips.Count} clips ({string.Join("+", splits)}), {clips.Sum(c => c.Clip.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
+        if (holdOut.Count > 0) Log($"training clips {string.Join(",", holdOut)} held out (not distilled on; for `./vad select-epoch`)");
         if (splits.Contains("test")) Log("TRANSDUCTIVE distillation: the student also imitates the teachers on the unlabelled test frames (no labels are read)");
 
         bool haveMaps = teachersRoot is not null && Directory.Exists(Path.Combine(teachersRoot, "maps"))
@@ -110,7 +121,7 @@ public static class TrainCommand
         foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
 
         var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is double k ? $"train played {k.ToString(CultureInfo.InvariantCulture)}x faster" : "train"))} " +
-                                  $"({clips.Count} clips, {data.Count} frames) at {dataset.Root}",
+                                  $"({clips.Count} clips, {data.Count} frames{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
             data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
         using var trainer = new StudentTrainer(cfg, options, data, runDir);
@@ -123,6 +134,12 @@ public static class TrainCommand
                 ? $"phase 1 epoch {m.Epoch + 1}: reconstruction MSE {m.Reconstruction:0.00000} ({m.Seconds:0} s)"
                 : $"phase 2 epoch {m.Epoch + 1}: KD {m.Distillation:0.00000} adversarial {m.Adversarial:0.0000} discriminator {m.Discriminator:0.0000} ({m.Seconds:0} s)");
             WriteMetrics(runDir, trainer.State);
+            if (exportEpochs && m.Phase == 2)
+            {
+                string path = EpochExportPath(runDir, m.Epoch + 1);
+                var em = Export(trainer.Student, path, runData, trainer.State);
+                Log($"exported epoch {m.Epoch + 1}: {path} (version {em.Version[..12]})");
+            }
         }
         long lastLogged = 0;
         void LogStep(StepReport r)
@@ -177,6 +194,7 @@ public static class TrainCommand
     public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state)
     {
         byte[] bytes = OnnxExporter.Export(student);
+        if (Path.GetDirectoryName(Path.GetFullPath(onnxPath)) is { } parent) Directory.CreateDirectory(parent);
         string tmp = onnxPath + ".tmp";
         File.WriteAllBytes(tmp, bytes);
         File.Move(tmp, onnxPath, overwrite: true);

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Vad.Core.Datasets;
+using Vad.Core.Models;
+using Vad.Student.Model;
+using Vad.Student.Onnx;
+using Vad.Student.Training;
+using Vad.Torch;
+using Xunit;
+
+namespace Vad.Student.Tests;
+
+/// <summary>Epoch selection on held-out training clips against their sped-up copies (no test data).</summary>
+public sealed class SelectEpochTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("vad-select-").FullName;
+
+    public SelectEpochTests() => TorchRuntime.EnsureLoaded();
+
+    public void Dispose()
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>A Ped2-layout dataset with 20 real frames of training clip 14 and of test clip 01 (whose labels the layout requires).</summary>
+    private string Dataset()
+    {
+        string ped2 = KnownDatasets.FindPed2() ?? throw new DirectoryNotFoundException("UCSD Ped2 not found");
+        string root = Path.Combine(dir, "ds");
+        foreach (var (split, clip) in new[] { ("training", "14"), ("testing", "01") })
+        {
+            string to = Path.Combine(root, split, "frames", clip);
+            Directory.CreateDirectory(to);
+            foreach (var f in Directory.GetFiles(Path.Combine(ped2, split, "frames", clip), "*.jpg").Order(StringComparer.Ordinal).Take(20))
+                File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        }
+        string labels = Path.Combine(root, "testing", "labels");
+        Directory.CreateDirectory(labels);
+        File.WriteAllLines(Path.Combine(labels, "01.txt"), File.ReadLines(Path.Combine(ped2, "testing", "labels", "01.txt")).Take(20));
+        return root;
+    }
+
+    [Fact]
+    public void The_epoch_that_best_separates_held_out_clips_from_their_sped_up_copies_is_selected()
+    {
+        var cfg = TrainerTests.Tiny();
+        string run = Path.Combine(dir, "run");
+        for (int e = 1; e <= 3; e++)
+        {
+            using var net = new StudentNetwork(cfg);
+            ModelTests.RandomiseNorms(net, e);
+            TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
+        }
+        string dataset = Dataset();
+        Assert.Equal(0, SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--threads", "1"]));
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "selection.json")));
+        var rows = doc.RootElement.GetProperty("epochs").EnumerateArray()
+            .Select(r => (Epoch: r.GetProperty("epoch").GetString()!, Auc: r.GetProperty("auc").GetDouble())).ToList();
+        Assert.Equal(["epoch-01", "epoch-02", "epoch-03"], rows.Select(r => r.Epoch).ToArray());
+        Assert.All(rows, r => Assert.InRange(r.Auc, 0, 1));
+        // Recompute one AUC independently of the command.
+        var clip = StudentInput.Decode(VideoDataset.Open(dataset).Train.Single(), cfg);
+        using (var s = new StudentSession(TrainCommand.EpochExportPath(run, 2), 1))
+            Assert.Equal(Math.Round(SelectEpochCommand.ValidationAuc(s, [clip], cfg, 1.25), 4), rows[1].Auc, 6);
+        var best = rows.OrderByDescending(r => r.Auc).ThenByDescending(r => r.Epoch, StringComparer.Ordinal).First();
+        Assert.Equal(best.Epoch, doc.RootElement.GetProperty("selected").GetString());
+        string selected = Path.Combine(run, "selected", "student.onnx");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "epochs", best.Epoch + ".onnx")), File.ReadAllBytes(selected));
+        Assert.Equal(StudentManifest.HashFile(selected), StudentManifest.Load(StudentManifest.PathFor(selected)).Version);
+    }
+
+    [Fact]
+    public void Without_epoch_exports_or_clips_the_command_says_what_is_missing()
+    {
+        string dataset = Dataset();
+        Assert.Throws<FileNotFoundException>(() => SelectEpochCommand.Run(["--run", Path.Combine(dir, "none"), "--dataset", dataset, "--clips", "14"]));
+        Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", dir, "--dataset", dataset]));
+    }
+}
