@@ -1,3 +1,4 @@
+using Vad.Core.Evaluation;
 using Vad.Core.Frames;
 using OpenCvSharp;
 using Spectre.Console;
@@ -148,22 +149,6 @@ public static class TeacherValidation
         return result;
     }
 
-    /// <summary>Rank AUC (ties get the mean rank).</summary>
-    public static double Auc(double[] scores, int[] labels)
-    {
-        var order = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ToArray();
-        var ranks = new double[scores.Length];
-        for (int i = 0; i < order.Length;)
-        {
-            int j = i;
-            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
-            for (int k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0 + 1;
-            i = j + 1;
-        }
-        long pos = labels.Count(l => l == 1), neg = labels.Length - pos;
-        if (pos == 0 || neg == 0) return double.NaN;
-        double sum = 0;
-        for (int i = 0; i < labels.Length; i++) if (labels[i] == 1) sum += ranks[i];
-        return (sum - pos * (pos + 1) / 2.0) / (pos * neg);
-    }
+    /// <summary>Frame-level AUC (<see cref="FrameAuc"/>: exact, ties count one half); NaN when one class is missing.</summary>
+    public static double Auc(double[] scores, int[] labels) => FrameAuc.Compute(scores, labels) ?? double.NaN;
 }
