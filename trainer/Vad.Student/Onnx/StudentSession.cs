@@ -9,6 +9,9 @@ namespace Vad.Student.Onnx;
 public sealed class StudentSession : IDisposable
 {
     private readonly InferenceSession session;
+    // One RunOptions for the session's life, disposed with it: a RunOptions per call left to the finalizer (after the
+    // session was gone) crashed the process natively when sessions were opened one after another.
+    private readonly RunOptions runOptions = new();
     public int InputChannels { get; }
     public int InputHeight { get; }
     public int InputWidth { get; }
@@ -41,11 +44,15 @@ public sealed class StudentSession : IDisposable
         if (input.Length < batch * FrameSize) throw new ArgumentException($"input holds {input.Length} values, need {batch * FrameSize}");
         float[] data = input.Length == batch * FrameSize ? input : input.AsSpan(0, batch * FrameSize).ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(data, new long[] { batch, InputChannels, InputHeight, InputWidth });
-        using var results = session.Run(new RunOptions(), new[] { "input" }, new[] { value }, OutputNames);
+        using var results = session.Run(runOptions, new[] { "input" }, new[] { value }, OutputNames);
         var outputs = new float[OutputNames.Length][];
         for (int i = 0; i < OutputNames.Length; i++) outputs[i] = results[i].GetTensorDataAsSpan<float>().ToArray();
         return outputs;
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose()
+    {
+        session.Dispose();
+        runOptions.Dispose();
+    }
 }
