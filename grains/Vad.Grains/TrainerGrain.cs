@@ -331,7 +331,8 @@ public sealed class TrainerGrain(
 
     private void KillProcess()
     {
-        try { if (_process is { HasExited: false } p) p.Kill(entireProcessTree: true); }
+        // Kill only signals: wait until the process is gone, so a resumed job never shares the run folder with it.
+        try { if (_process is { HasExited: false } p) { p.Kill(entireProcessTree: true); p.WaitForExit(TimeSpan.FromSeconds(10)); } }
         catch (InvalidOperationException) { }
     }
 
@@ -342,7 +343,11 @@ public sealed class TrainerGrain(
         try
         {
             using var p = Process.GetProcessById(pid);
-            if (p.StartTime.ToUniversalTime() >= job.CreatedUtc.AddSeconds(-1)) p.Kill(entireProcessTree: true);
+            if (p.StartTime.ToUniversalTime() >= job.CreatedUtc.AddSeconds(-1))
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit(TimeSpan.FromSeconds(10));
+            }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
         job.Pid = null;
