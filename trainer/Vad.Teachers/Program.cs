@@ -82,11 +82,11 @@ public static class Program
             ClassifierEpochs = a.GetInt("cls-epochs", 3),
             MultiTaskEpochs = a.GetInt("t2-epochs", 48),
             TrainFrameStride = a.GetInt("frame-stride", 3),
-            T1AppearancePart = a.GetOr("t1-appearance", "no") is "yes" or "true",
-            ScoreTruncatedObjects = a.GetOr("score-truncated", "no") is "yes" or "true",
+            T1AppearancePart = a.GetYesNo("t1-appearance") ?? false,
+            ScoreTruncatedObjects = a.GetYesNo("score-truncated") ?? false,
             StackMinSide = a.GetInt("stack-min-side", InputSizes.Stack),
         };
-        bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
+        bool splitGroups = a.GetYesNo("split-groups") ?? false;
         string? t1From = a.Get("t1-from");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
@@ -135,7 +135,7 @@ public static class Program
     {
         var a = new CommandArgs(argv);
         string dataset = a.Require("dataset"), outDir = a.GetOr("out", DefaultModels);
-        bool splitGroups = a.GetOr("split-groups", "no") is "yes" or "true";
+        bool splitGroups = a.GetYesNo("split-groups") ?? false;
         a.RejectUnknown();
         LearnDetector(dataset, outDir, splitGroups);
         return 0;
@@ -282,14 +282,14 @@ public static class Program
     {
         var a = new CommandArgs(argv);
         string dataset = a.Require("dataset"), models = a.GetOr("models", DefaultModels);
-        string? appearance = a.Get("t1-appearance");
-        string? truncated = a.Get("score-truncated");
+        bool? appearance = a.GetYesNo("t1-appearance");
+        bool? truncated = a.GetYesNo("score-truncated");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
-        if (appearance is not null) teachers.Config = teachers.Config with { T1AppearancePart = appearance is "yes" or "true" };
-        if (truncated is not null) teachers.Config = teachers.Config with { ScoreTruncatedObjects = truncated is "yes" or "true" };
+        if (appearance is { } app) teachers.Config = teachers.Config with { T1AppearancePart = app };
+        if (truncated is { } tr) teachers.Config = teachers.Config with { ScoreTruncatedObjects = tr };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
         ProgressBar().Start(ctx => teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx));

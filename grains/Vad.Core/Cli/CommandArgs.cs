@@ -83,6 +83,9 @@ public sealed class CommandArgs
 
     public string GetOr(string name, string fallback) => Get(name) ?? fallback;
 
+    /// <summary>A yes/no option: null when absent, true for "yes" or "true", false otherwise.</summary>
+    public bool? GetYesNo(string name) => Get(name) is { } s ? s is "yes" or "true" : null;
+
     public int GetInt(string name, int fallback)
     {
         string? s = Get(name);

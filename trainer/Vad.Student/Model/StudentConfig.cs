@@ -116,6 +116,13 @@ public sealed record StudentConfig
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The input/head contract of an exported student, from its manifest (what scoring needs; no layer sizes).</summary>
+    public static StudentConfig FromManifest(Vad.Core.Models.StudentManifest m) => new()
+    {
+        Profile = m.Profile, InputWidth = m.InputWidth, InputHeight = m.InputHeight,
+        Channels = m.Channels, Frames = m.Frames, StrideT = m.StrideT, HeadResolutions = m.Heads,
+    };
+
     public static StudentConfig FromJson(string json) =>
         JsonSerializer.Deserialize<StudentConfig>(json, Json) ?? throw new StudentConfigException("empty student config JSON");
 }

@@ -56,11 +56,7 @@ public static class ScoreCommand
         if (videos.Count == 0) throw new CommandArgsException("no clips to score");
         teachersRoot ??= Path.Combine(".cache", "teachers", dataset.Name);
 
-        var cfg = new StudentConfig
-        {
-            Profile = manifest.Profile, InputWidth = manifest.InputWidth, InputHeight = manifest.InputHeight,
-            Channels = manifest.Channels, Frames = manifest.Frames, StrideT = manifest.StrideT, HeadResolutions = manifest.Heads,
-        };
+        var cfg = StudentConfig.FromManifest(manifest);
         using var session = new StudentSession(modelPath, threads);
         if (session.InputChannels != cfg.InputChannels || session.InputHeight != cfg.InputHeight || session.InputWidth != cfg.InputWidth)
             throw new InvalidDataException($"{modelPath}: input [{session.InputChannels}, {session.InputHeight}, {session.InputWidth}] disagrees with the manifest");

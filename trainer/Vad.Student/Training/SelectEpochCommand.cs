@@ -43,11 +43,7 @@ public static class SelectEpochCommand
         if (epochs.Length == 0) throw new FileNotFoundException($"no epoch exports in {Path.Combine(runDir, "epochs")} (train with --export-epochs)");
         var videos = clipNames.Select(n => dataset.Train.FirstOrDefault(v => v.Name == n) ?? throw new CommandArgsException($"--clips: no training clip {n}")).ToList();
         var manifest = StudentManifest.Load(StudentManifest.PathFor(epochs[0]));
-        var cfg = new StudentConfig
-        {
-            Profile = manifest.Profile, InputWidth = manifest.InputWidth, InputHeight = manifest.InputHeight,
-            Channels = manifest.Channels, Frames = manifest.Frames, StrideT = manifest.StrideT, HeadResolutions = manifest.Heads,
-        };
+        var cfg = StudentConfig.FromManifest(manifest);
         var clips = videos.Select(v => StudentInput.Decode(v, cfg)).ToList();
         var rows = new List<(string Epoch, double Auc)>();
         foreach (var path in epochs)
