@@ -182,6 +182,7 @@ public static class Program
                     ["models"] = Path.GetFullPath(models),
                     ["detector"] = teachers.Config.Detector,
                     ["object_score"] = teachers.Rule(t).ToString(),
+                    ["track_smoothing"] = teachers.Smoothing(t).ToString(),
                     ["frame_score"] = "max of the full-resolution map (boxes painted with object scores, max where they overlap)",
                     ["pooling"] = "adaptive max pooling to r x r",
                 },
@@ -293,9 +294,13 @@ public static class Program
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
         ProgressBar().Start(ctx => teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx));
-        teachers.Save(models, Path.GetFullPath(dataset));
+        string selectCommand = $"./vad teachers select --dataset {dataset} --models {models}"
+            + (appearance is { } ap ? $" --t1-appearance {(ap ? "yes" : "no")}" : "") + (truncated is { } t ? $" --score-truncated {(t ? "yes" : "no")}" : "");
+        string? before = TeacherModels.SavedCommand(models);
+        teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");
-        AnsiConsole.MarkupLine($"selected: T1 {Markup.Escape(teachers.Config.T1Rule.ToString())}, T2 {Markup.Escape(teachers.Config.T2Rule.ToString())}");
+        var c = teachers.Config;
+        AnsiConsole.MarkupLine(Markup.Escape($"selected: T1 {c.T1Rule} smoothed {c.T1Smoothing}, T2 {c.T2Rule} smoothed {c.T2Smoothing}"));
         return 0;
     }
 

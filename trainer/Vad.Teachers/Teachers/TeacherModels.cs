@@ -32,6 +32,10 @@ public sealed record TeacherConfig
     /// <summary>How T1 combines its components (selected on the pseudo-anomaly validation, see TeacherValidation).</summary>
     public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1Components);
     public ScoreRule T2Rule { get; init; } = new("probability", TeacherModels.T2Components);
+    /// <summary>Smoothing of each teacher's object scores along object tracks (<see cref="ObjectTracks"/>), selected on
+    /// the same validation after the rule; teachers saved before it existed have none.</summary>
+    public TrackSmoothing T1Smoothing { get; init; } = TrackSmoothing.None;
+    public TrackSmoothing T2Smoothing { get; init; } = TrackSmoothing.None;
     /// <summary>
     /// Add the appearance part (the components best on the turned-crop validation) to T1's rule selected on the sped-up
     /// validation, as the paper sums appearance and motion. Off: with the committed networks it lowered the sped-up
@@ -135,7 +139,9 @@ public sealed class TeacherModels : IDisposable
         foreach (var m in mods.Take(4)) m.eval();
     }
 
-    public void Save(string dir, string dataset)
+    /// <summary>Saves weights, config and manifest; <paramref name="command"/> (default: the train command) records how
+    /// they were made.</summary>
+    public void Save(string dir, string dataset, string? command = null)
     {
         Directory.CreateDirectory(dir);
         var mods = Modules;
@@ -151,9 +157,18 @@ public sealed class TeacherModels : IDisposable
             ["files_sha256"] = files,
             ["dataset"] = dataset,
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
-            ["command"] = "./vad teachers train --dataset " + dataset + " --out " + dir,
+            ["command"] = command ?? "./vad teachers train --dataset " + dataset + " --out " + dir,
         };
         File.WriteAllText(Path.Combine(dir, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+    }
+
+    /// <summary>The "command" recorded in a saved manifest, or null.</summary>
+    public static string? SavedCommand(string dir)
+    {
+        string p = Path.Combine(dir, ManifestFile);
+        if (!File.Exists(p)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllText(p));
+        return doc.RootElement.TryGetProperty("command", out var c) ? c.GetString() : null;
     }
 
     /// <summary>sha256 over a teacher's weight files, its config and the detector background (in that order).</summary>
@@ -280,6 +295,7 @@ public sealed class TeacherModels : IDisposable
     }
 
     public ScoreRule Rule(string teacher) => teacher == "t1" ? Config.T1Rule : Config.T2Rule;
+    public TrackSmoothing Smoothing(string teacher) => teacher == "t1" ? Config.T1Smoothing : Config.T2Smoothing;
 
     /// <summary>Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| &lt; 1.5e-7).</summary>
     public static double NormalCdf(double z)

@@ -9,7 +9,8 @@ namespace Vad.Teachers.Teachers;
 /// <summary>Scored objects of one frame: boxes with each teacher's object score.</summary>
 public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, float[][] Raw, float[] T1, float[] T2);
 
-/// <summary>Detects, builds object inputs and scores every frame of a clip with T1 and/or T2.</summary>
+/// <summary>Detects, builds object inputs and scores every frame of a clip with T1 and/or T2 (object scores smoothed
+/// along tracks as the teachers' config says).</summary>
 public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector)
 {
     private const int BatchObjects = 256;
@@ -63,6 +64,9 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }
         }
         if (done < frames.Count) onFrame?.Invoke(frames.Count - done);
+        var boxes = dets.Select(d => (IReadOnlyList<Rect>)d.Select(o => o.Box).ToList()).ToList();
+        if (t1) s1 = ObjectTracks.Smooth(boxes, s1, models.Config.T1Smoothing);
+        if (t2) s2 = ObjectTracks.Smooth(boxes, s2, models.Config.T2Smoothing);
         return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], raws[i], s1[i], s2[i])).ToArray();
     }
 

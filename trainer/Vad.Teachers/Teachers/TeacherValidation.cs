@@ -26,23 +26,31 @@ public static class TeacherValidation
 
     public static TeacherConfig Select(TeacherModels models, IObjectDetector detector, IReadOnlyList<Clip> clips, ProgressContext? ctx)
     {
+        // Rules and smoothing are chosen on unsmoothed object scores first, then the smoothing of the chosen rule.
+        var unsmoothed = models.Config with { T1Smoothing = TrackSmoothing.None, T2Smoothing = TrackSmoothing.None };
+        var saved = models.Config;
+        models.Config = unsmoothed;
         var scorer = new TeacherScorer(models, detector);
-        var frames = new List<(float[][] Raw, int Label)>();
+        var sequences = new List<(FrameObjects[] Frames, int Label)>();
         var task = ctx?.AddTask("validation (held-out clips vs sped-up copies)", maxValue: clips.Count);
-        foreach (var clip in clips)
+        try
         {
-            var all = Clips.LoadGray(clip);
-            try
+            foreach (var clip in clips)
             {
-                int drop = models.Config.ValidationDropEvery;
-                var fast = PlaybackSpeed.Apply(all, drop / (drop - 1.0)); // drops exactly every drop-th frame
-                foreach (var (seq, label) in new[] { (all, 0), (fast, 1) })
-                    foreach (var fo in scorer.ScoreFrames(seq, true, true))
-                        frames.Add((fo.Raw, label));
+                var all = Clips.LoadGray(clip);
+                try
+                {
+                    int drop = models.Config.ValidationDropEvery;
+                    var fast = PlaybackSpeed.Apply(all, drop / (drop - 1.0)); // drops exactly every drop-th frame
+                    foreach (var (seq, label) in new[] { (all, 0), (fast, 1) })
+                        sequences.Add((scorer.ScoreFrames(seq, true, true), label));
+                }
+                finally { foreach (var f in all) f.Dispose(); }
+                task?.Increment(1);
             }
-            finally { foreach (var f in all) f.Dispose(); }
-            task?.Increment(1);
         }
+        finally { models.Config = saved; }
+        var frames = sequences.SelectMany(s => s.Frames.Select(fo => (fo.Raw, s.Label))).ToList();
         var labels = frames.Select(f => f.Label).ToArray();
         models.Config = models.Config with { Stats = WithMissingStats(models.Config.Stats, frames.Where(f => f.Label == 0).SelectMany(f => f.Raw)) };
         var aucs = new Dictionary<string, double>();
@@ -81,8 +89,42 @@ public static class TeacherValidation
             aucs[t1.ToString()] = Math.Round(Auc(frames.Select(f => f.Raw.Length == 0 ? 0.0 : f.Raw.Max(r => (double)models.Score(t1, r))).ToArray(), labels), 4);
             aucs["appearance " + t1] = Math.Round(Auc(appearance.Select(o => (double)models.Score(t1, o.Raw)).ToArray(), appLabels), 4);
         }
-        return models.Config with { T1Rule = t1, T2Rule = t2, ValidationAuc = aucs };
+        var t1Smoothing = BestSmoothing(models, t1, sequences, "t1", aucs);
+        var t2Smoothing = BestSmoothing(models, t2, sequences, "t2", aucs);
+        return models.Config with { T1Rule = t1, T2Rule = t2, T1Smoothing = t1Smoothing, T2Smoothing = t2Smoothing, ValidationAuc = aucs };
     }
+
+    /// <summary>Windows tried for track smoothing (frames each way).</summary>
+    public static readonly int[] SmoothingWindows = [1, 2, 3, 5, 8];
+
+    /// <summary>
+    /// Track smoothing of a chosen rule's object scores: every statistic x window on the same validation; the smallest
+    /// window within <see cref="SmoothingTolerance"/> of the best AUC wins (the 1.25x validation nears AUC 1 with long
+    /// windows, so the best alone would always pick the longest); none if no smoothing beats the unsmoothed rule.
+    /// </summary>
+    public static TrackSmoothing BestSmoothing(TeacherModels models, ScoreRule rule, IReadOnlyList<(FrameObjects[] Frames, int Label)> sequences, string teacher, Dictionary<string, double> aucs)
+    {
+        var labels = sequences.SelectMany(s => s.Frames.Select(_ => s.Label)).ToArray();
+        var boxes = sequences.Select(s => s.Frames.Select(fo => (IReadOnlyList<Rect>)fo.Objects.Select(o => o.Box).ToList()).ToList()).ToList();
+        var ruleScores = sequences.Select(s => s.Frames.Select(fo => fo.Raw.Select(r => models.Score(rule, r)).ToArray()).ToList()).ToList();
+        double AucOf(TrackSmoothing sm)
+        {
+            var scores = new List<double>();
+            for (int q = 0; q < sequences.Count; q++)
+                scores.AddRange(ObjectTracks.Smooth(boxes[q], ruleScores[q], sm).Select(fr => fr.Length == 0 ? 0.0 : fr.Max()));
+            double auc = Auc([.. scores], labels);
+            aucs[$"{teacher} smoothing {rule} {sm}"] = Math.Round(auc, 4);
+            return auc;
+        }
+        double none = AucOf(TrackSmoothing.None);
+        var results = (from stat in TrackSmoothing.Statistics from w in SmoothingWindows select (Sm: new TrackSmoothing(stat, w), Auc: 0.0))
+            .Select(r => r with { Auc = AucOf(r.Sm) }).ToList();
+        double best = results.Max(r => r.Auc);
+        if (best <= none) return TrackSmoothing.None;
+        return results.Where(r => r.Auc >= best - SmoothingTolerance).OrderBy(r => r.Sm.Window).ThenByDescending(r => r.Auc).First().Sm;
+    }
+
+    public const double SmoothingTolerance = 0.002;
 
     public static readonly string[] AppearanceComponents = ["app_error", "app_logit"];
 
