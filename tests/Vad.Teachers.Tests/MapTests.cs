@@ -17,6 +17,17 @@ public sealed class MapTests
     }
 
     [Fact]
+    public void An_object_the_teacher_does_not_score_paints_nothing()
+    {
+        var objects = new[] { new Vad.Teachers.Detection.DetectedObject(new OpenCvSharp.Rect(0, 0, 4, 4), 1f, "object"), new Vad.Teachers.Detection.DetectedObject(new OpenCvSharp.Rect(4, 2, 4, 4), 1f, "object") };
+        var frame = new Vad.Teachers.Teachers.FrameObjects(objects, [true, false], [[], []], [float.NaN, 0.5f], [0.7f, float.NaN]);
+        var t1 = Vad.Teachers.Teachers.TeacherScorer.Maps([frame], "t1", 8, 6, [1])[0];
+        var t2 = Vad.Teachers.Teachers.TeacherScorer.Maps([frame], "t2", 8, 6, [1])[0];
+        Assert.Equal(0.5f, t1.Score);
+        Assert.Equal(0.7f, t2.Score);
+    }
+
+    [Fact]
     public void Max_pooling_matches_a_brute_force_reference_on_non_divisible_sizes()
     {
         var rng = new Random(3);

@@ -57,6 +57,18 @@ public sealed class ObjectTrackTests
     }
 
     [Fact]
+    public void Objects_a_teacher_does_not_score_stay_unscored_and_chains_pass_through_them()
+    {
+        // frame 1's object touches the frame edge and is not scored by this teacher (NaN)
+        var boxes = new List<IReadOnlyList<Rect>> { new[] { new Rect(0, 5, 10, 10) }, new[] { new Rect(0, 6, 10, 10) }, new[] { new Rect(1, 6, 10, 10) } };
+        var scores = new List<float[]> { new[] { 0.2f }, new[] { float.NaN }, new[] { 0.6f } };
+        var mean = ObjectTracks.Smooth(boxes, scores, new TrackSmoothing("mean", 2));
+        Assert.True(float.IsNaN(mean[1][0]));
+        Assert.Equal(0.4f, mean[0][0], 6);
+        Assert.Equal(0.4f, mean[2][0], 6);
+    }
+
+    [Fact]
     public void Bad_settings_fail_clearly()
     {
         var boxes = Boxes(2);

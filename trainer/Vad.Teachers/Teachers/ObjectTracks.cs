@@ -47,7 +47,10 @@ public static class ObjectTracks
         return best;
     }
 
-    /// <summary>Smoothed copy of <paramref name="scores"/> (per frame, per object, aligned with <paramref name="boxes"/>).</summary>
+    /// <summary>
+    /// Smoothed copy of <paramref name="scores"/> (per frame, per object, aligned with <paramref name="boxes"/>). NaN marks
+    /// an object the teacher does not score: chains pass through it, its value is not used, and it stays NaN.
+    /// </summary>
     public static float[][] Smooth(IReadOnlyList<IReadOnlyList<Rect>> boxes, IReadOnlyList<float[]> scores, TrackSmoothing smoothing)
     {
         if (boxes.Count != scores.Count) throw new ArgumentException("boxes and scores differ in frame count");
@@ -67,6 +70,7 @@ public static class ObjectTracks
         for (int f = 0; f < n; f++)
             for (int k = 0; k < boxes[f].Count; k++)
             {
+                if (float.IsNaN(scores[f][k])) continue;
                 values.Clear();
                 values.Add(scores[f][k]);
                 foreach (int dir in new[] { -1, 1 })
@@ -78,7 +82,7 @@ public static class ObjectTracks
                         if (j < 0) break;
                         ff += dir;
                         kk = j;
-                        values.Add(scores[ff][kk]);
+                        if (!float.IsNaN(scores[ff][kk])) values.Add(scores[ff][kk]);
                     }
                 }
                 result[f][k] = smoothing.Statistic == "mean" ? values.Average() : Median(values);

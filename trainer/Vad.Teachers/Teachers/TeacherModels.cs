@@ -53,6 +53,14 @@ public sealed record TeacherConfig
     /// top-scoring normal objects of the held-out clips, and the sped-up validation ranks scoring them lower.
     /// </summary>
     public bool ScoreTruncatedObjects { get; init; }
+    /// <summary>
+    /// Teachers ("t1", "t2") that score truncated objects although <see cref="ScoreTruncatedObjects"/> is off: chosen per
+    /// teacher on the validation with the track smoothing (see <see cref="TeacherValidation.BestSmoothing"/>).
+    /// </summary>
+    public string[] TruncatedScoredBy { get; init; } = [];
+
+    /// <summary>Whether <paramref name="teacher"/> scores objects whose box touches the frame edge.</summary>
+    public bool ScoresTruncated(string teacher) => ScoreTruncatedObjects || TruncatedScoredBy.Contains(teacher);
     /// <summary>Validation positives drop every n-th frame of the held-out clips (5: 1.25x speed).</summary>
     public int ValidationDropEvery { get; init; } = 5;
     /// <summary>Frame-level AUC of each candidate rule on the validation (held-out normal clips vs sped-up copies).</summary>

@@ -6,8 +6,11 @@ using Vad.Teachers.Objects;
 
 namespace Vad.Teachers.Teachers;
 
-/// <summary>Scored objects of one frame: boxes with each teacher's object score.</summary>
-public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, float[][] Raw, float[] T1, float[] T2);
+/// <summary>
+/// Scored objects of one frame: boxes (Truncated: touching the frame edge) with each teacher's object score; NaN where
+/// a teacher does not score the object (a truncated object the teacher's config leaves out).
+/// </summary>
+public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, bool[] Truncated, float[][] Raw, float[] T1, float[] T2);
 
 /// <summary>Detects, builds object inputs and scores every frame of a clip with T1 and/or T2 (object scores smoothed
 /// along tracks as the teachers' config says).</summary>
@@ -19,10 +22,14 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
     {
         using var motion = t1 ? ClipMotion.Compute(frames) : null;
         var dets = new List<DetectedObject>[frames.Count];
+        var truncated = new bool[frames.Count][];
         var refs = new List<(int Frame, int Obj)>();
+        bool t1Truncated = t1 && models.Config.ScoresTruncated("t1"), t2Truncated = t2 && models.Config.ScoresTruncated("t2");
         for (int i = 0; i < frames.Count; i++)
         {
-            dets[i] = detector.Detect(frames[i]).Where(o => models.Config.ScoreTruncatedObjects || !ObjectCrops.IsTruncated(o.Box, frames[i].Width, frames[i].Height)).ToList();
+            int w = frames[i].Width, h = frames[i].Height;
+            dets[i] = detector.Detect(frames[i]).Where(o => t1Truncated || t2Truncated || !ObjectCrops.IsTruncated(o.Box, w, h)).ToList();
+            truncated[i] = dets[i].Select(o => ObjectCrops.IsTruncated(o.Box, w, h)).ToArray();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
         var raws = dets.Select(d => new float[d.Count][]).ToArray();
@@ -57,8 +64,8 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             {
                 var (f, k) = batch[b];
                 raws[f][k] = raw[b];
-                if (t1) s1[f][k] = models.Score(models.Config.T1Rule, raw[b]);
-                if (t2) s2[f][k] = models.Score(models.Config.T2Rule, raw[b]);
+                if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, raw[b]);
+                if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, raw[b]);
             }
             int upTo = start + batch.Count < refs.Count ? refs[start + batch.Count].Frame : frames.Count;
             if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }
@@ -67,14 +74,15 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         var boxes = dets.Select(d => (IReadOnlyList<Rect>)d.Select(o => o.Box).ToList()).ToList();
         if (t1) s1 = ObjectTracks.Smooth(boxes, s1, models.Config.T1Smoothing);
         if (t2) s2 = ObjectTracks.Smooth(boxes, s2, models.Config.T2Smoothing);
-        return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], raws[i], s1[i], s2[i])).ToArray();
+        return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], truncated[i], raws[i], s1[i], s2[i])).ToArray();
     }
 
     public static List<FrameMaps> Maps(FrameObjects[] frames, string teacher, int width, int height, int[] resolutions) =>
         frames.Select(fo =>
         {
             var scores = teacher == "t1" ? fo.T1 : fo.T2;
-            var boxes = fo.Objects.Select((o, k) => new ScoredBox(o.Box.X, o.Box.Y, o.Box.Width, o.Box.Height, scores[k])).ToList();
+            var boxes = fo.Objects.Select((o, k) => new ScoredBox(o.Box.X, o.Box.Y, o.Box.Width, o.Box.Height, scores[k]))
+                .Where(b => !float.IsNaN(b.Score)).ToList();
             return AnomalyMapPainter.FrameFromBoxes(width, height, boxes, resolutions);
         }).ToList();
 }

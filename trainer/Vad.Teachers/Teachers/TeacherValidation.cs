@@ -26,8 +26,12 @@ public static class TeacherValidation
 
     public static TeacherConfig Select(TeacherModels models, IObjectDetector detector, IReadOnlyList<Clip> clips, ProgressContext? ctx)
     {
-        // Rules and smoothing are chosen on unsmoothed object scores first, then the smoothing of the chosen rule.
-        var unsmoothed = models.Config with { T1Smoothing = TrackSmoothing.None, T2Smoothing = TrackSmoothing.None };
+        // Rules are chosen on unsmoothed scores of the objects away from the frame edge (all objects when
+        // ScoreTruncatedObjects), then per teacher the smoothing and whether to score edge objects too.
+        var unsmoothed = models.Config with
+        {
+            T1Smoothing = TrackSmoothing.None, T2Smoothing = TrackSmoothing.None, ScoreTruncatedObjects = true, TruncatedScoredBy = [],
+        };
         var saved = models.Config;
         models.Config = unsmoothed;
         var scorer = new TeacherScorer(models, detector);
@@ -50,7 +54,8 @@ public static class TeacherValidation
             }
         }
         finally { models.Config = saved; }
-        var frames = sequences.SelectMany(s => s.Frames.Select(fo => (fo.Raw, s.Label))).ToList();
+        bool allObjects = saved.ScoreTruncatedObjects;
+        var frames = sequences.SelectMany(s => s.Frames.Select(fo => (Raw: fo.Raw.Where((_, k) => allObjects || !fo.Truncated[k]).ToArray(), s.Label))).ToList();
         var labels = frames.Select(f => f.Label).ToArray();
         models.Config = models.Config with { Stats = WithMissingStats(models.Config.Stats, frames.Where(f => f.Label == 0).SelectMany(f => f.Raw)) };
         var aucs = new Dictionary<string, double>();
@@ -89,39 +94,52 @@ public static class TeacherValidation
             aucs[t1.ToString()] = Math.Round(Auc(frames.Select(f => f.Raw.Length == 0 ? 0.0 : f.Raw.Max(r => (double)models.Score(t1, r))).ToArray(), labels), 4);
             aucs["appearance " + t1] = Math.Round(Auc(appearance.Select(o => (double)models.Score(t1, o.Raw)).ToArray(), appLabels), 4);
         }
-        var t1Smoothing = BestSmoothing(models, t1, sequences, "t1", aucs);
-        var t2Smoothing = BestSmoothing(models, t2, sequences, "t2", aucs);
-        return models.Config with { T1Rule = t1, T2Rule = t2, T1Smoothing = t1Smoothing, T2Smoothing = t2Smoothing, ValidationAuc = aucs };
+        var (t1Smoothing, t1Truncated) = BestTrackSetting(t1, "t1");
+        var (t2Smoothing, t2Truncated) = BestTrackSetting(t2, "t2");
+        string[] truncatedBy = [.. new[] { ("t1", t1Truncated), ("t2", t2Truncated) }.Where(t => t.Item2 && !allObjects).Select(t => t.Item1)];
+        return models.Config with
+        {
+            T1Rule = t1, T2Rule = t2, T1Smoothing = t1Smoothing, T2Smoothing = t2Smoothing, TruncatedScoredBy = truncatedBy, ValidationAuc = aucs,
+        };
+
+        (TrackSmoothing, bool) BestTrackSetting(ScoreRule rule, string teacher) =>
+            BestSmoothing(models, rule, sequences, teacher, aucs, allObjects ? [true] : [false, true]);
     }
 
     /// <summary>Windows tried for track smoothing (frames each way).</summary>
     public static readonly int[] SmoothingWindows = [1, 2, 3, 5, 8];
 
     /// <summary>
-    /// Track smoothing of a chosen rule's object scores: every statistic x window on the same validation; the smallest
-    /// window within <see cref="SmoothingTolerance"/> of the best AUC wins (the 1.25x validation nears AUC 1 with long
-    /// windows, so the best alone would always pick the longest); none if no smoothing beats the unsmoothed rule.
+    /// Track smoothing of a chosen rule's object scores and whether edge-touching objects are scored: every statistic x
+    /// window (and no smoothing) x truncated option on the same validation. The best AUC defines a band of
+    /// <see cref="SmoothingTolerance"/> (the 1.25x validation nears AUC 1 with long windows, so the best alone would always
+    /// pick the longest); within it, scoring edge objects is preferred (the validation gives them no special role,
+    /// and a teacher blind at the edges misses anomalies entering the scene), then the smallest window, then the AUC.
     /// </summary>
-    public static TrackSmoothing BestSmoothing(TeacherModels models, ScoreRule rule, IReadOnlyList<(FrameObjects[] Frames, int Label)> sequences, string teacher, Dictionary<string, double> aucs)
+    public static (TrackSmoothing Smoothing, bool ScoreTruncated) BestSmoothing(TeacherModels models, ScoreRule rule,
+        IReadOnlyList<(FrameObjects[] Frames, int Label)> sequences, string teacher, Dictionary<string, double> aucs, bool[] truncatedOptions)
     {
         var labels = sequences.SelectMany(s => s.Frames.Select(_ => s.Label)).ToArray();
         var boxes = sequences.Select(s => s.Frames.Select(fo => (IReadOnlyList<Rect>)fo.Objects.Select(o => o.Box).ToList()).ToList()).ToList();
-        var ruleScores = sequences.Select(s => s.Frames.Select(fo => fo.Raw.Select(r => models.Score(rule, r)).ToArray()).ToList()).ToList();
-        double AucOf(TrackSmoothing sm)
+        double AucOf(TrackSmoothing sm, bool truncated)
         {
             var scores = new List<double>();
             for (int q = 0; q < sequences.Count; q++)
-                scores.AddRange(ObjectTracks.Smooth(boxes[q], ruleScores[q], sm).Select(fr => fr.Length == 0 ? 0.0 : fr.Max()));
+            {
+                var ruleScores = sequences[q].Frames
+                    .Select(fo => fo.Raw.Select((r, k) => fo.Truncated[k] && !truncated ? float.NaN : models.Score(rule, r)).ToArray()).ToList();
+                scores.AddRange(ObjectTracks.Smooth(boxes[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
+            }
             double auc = Auc([.. scores], labels);
-            aucs[$"{teacher} smoothing {rule} {sm}"] = Math.Round(auc, 4);
+            aucs[$"{teacher} smoothing {rule} {sm}{(truncated && truncatedOptions.Length > 1 ? " +truncated" : "")}"] = Math.Round(auc, 4);
             return auc;
         }
-        double none = AucOf(TrackSmoothing.None);
-        var results = (from stat in TrackSmoothing.Statistics from w in SmoothingWindows select (Sm: new TrackSmoothing(stat, w), Auc: 0.0))
-            .Select(r => r with { Auc = AucOf(r.Sm) }).ToList();
+        var smoothings = SmoothingWindows.SelectMany(w => TrackSmoothing.Statistics.Select(stat => new TrackSmoothing(stat, w))).Prepend(TrackSmoothing.None);
+        var results = (from tr in truncatedOptions from sm in smoothings select (Sm: sm, Truncated: tr, Auc: AucOf(sm, tr))).ToList();
         double best = results.Max(r => r.Auc);
-        if (best <= none) return TrackSmoothing.None;
-        return results.Where(r => r.Auc >= best - SmoothingTolerance).OrderBy(r => r.Sm.Window).ThenByDescending(r => r.Auc).First().Sm;
+        var pick = results.Where(r => r.Auc >= best - SmoothingTolerance)
+            .OrderByDescending(r => r.Truncated).ThenBy(r => r.Sm.Window).ThenByDescending(r => r.Auc).First();
+        return (pick.Sm, pick.Truncated);
     }
 
     public const double SmoothingTolerance = 0.002;
