@@ -42,4 +42,21 @@ public sealed class ComponentTests
         Assert.Equal(new ComponentStats(5, 2), result["app_error"]);
         Assert.Throws<InvalidOperationException>(() => TeacherValidation.WithMissingStats(stats, objects.Take(1)));
     }
+
+    [Fact]
+    public void Edge_objects_are_mapped_onto_the_other_objects_scale_and_nothing_changes_without_edge_statistics()
+    {
+        var stats = TeacherModels.AllComponents.ToDictionary(c => c, _ => new ComponentStats(1, 0.5));
+        var raw = Enumerable.Repeat(7f, TeacherModels.AllComponents.Length).ToArray();
+        using (var plain = new TeacherModels(new TeacherConfig { Stats = stats }))
+            Assert.Equal(raw, plain.EdgeCalibrated(raw));
+        // edge objects: mean 5, std 2 -> a value of 7 is z = 1 among them -> 1 + 0.5 * 1 = 1.5 on the common scale
+        var edge = new Dictionary<string, ComponentStats> { ["irregularity"] = new(5, 2) };
+        using var models = new TeacherModels(new TeacherConfig { Stats = stats, TruncatedStats = edge });
+        var mapped = models.EdgeCalibrated(raw);
+        int c = Array.IndexOf(TeacherModels.AllComponents, "irregularity");
+        Assert.Equal(1.5f, mapped[c], 5);
+        Assert.Equal(7f, mapped[Array.IndexOf(TeacherModels.AllComponents, "motion_energy")]);
+        Assert.Equal(7f, raw[c]);
+    }
 }

@@ -58,6 +58,13 @@ public sealed record TeacherConfig
     /// teacher on the validation with the track smoothing (see <see cref="TeacherValidation.BestSmoothing"/>).
     /// </summary>
     public string[] TruncatedScoredBy { get; init; } = [];
+    /// <summary>
+    /// Statistics of each component over the normal objects touching the frame edge of the calibration clips. Objects
+    /// entering or leaving the scene are a population of their own (on the held-out clips their z-scores under
+    /// <see cref="Stats"/> reach 2-6 at the 90th percentile): a scored edge object's components are first mapped onto the
+    /// other objects' scale (<see cref="TeacherModels.EdgeCalibrated"/>). Empty: no mapping.
+    /// </summary>
+    public Dictionary<string, ComponentStats> TruncatedStats { get; init; } = new();
 
     /// <summary>Whether <paramref name="teacher"/> scores objects whose box touches the frame edge.</summary>
     public bool ScoresTruncated(string teacher) => ScoreTruncatedObjects || TruncatedScoredBy.Contains(teacher);
@@ -300,6 +307,20 @@ public sealed class TeacherModels : IDisposable
         }
         acc /= rule.Components.Length;
         return (float)(rule.Scale == "z" ? NormalCdf(acc) : acc);
+    }
+
+    /// <summary>
+    /// An edge object's raw components mapped onto the scale of the other objects: v' = mean + std * (v - mean_edge) /
+    /// std_edge per component (<see cref="TeacherConfig.TruncatedStats"/>); unchanged where no edge statistics exist.
+    /// </summary>
+    public float[] EdgeCalibrated(float[] raw)
+    {
+        if (Config.TruncatedStats.Count == 0) return raw;
+        var result = (float[])raw.Clone();
+        for (int c = 0; c < AllComponents.Length && c < raw.Length; c++)
+            if (Config.TruncatedStats.TryGetValue(AllComponents[c], out var edge) && Config.Stats.TryGetValue(AllComponents[c], out var all))
+                result[c] = (float)(all.Mean + all.Std * edge.Z(raw[c]));
+        return result;
     }
 
     public ScoreRule Rule(string teacher) => teacher == "t1" ? Config.T1Rule : Config.T2Rule;

@@ -64,8 +64,9 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             {
                 var (f, k) = batch[b];
                 raws[f][k] = raw[b];
-                if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, raw[b]);
-                if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, raw[b]);
+                var forScore = truncated[f][k] ? models.EdgeCalibrated(raw[b]) : raw[b];
+                if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, forScore);
+                if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, forScore);
             }
             int upTo = start + batch.Count < refs.Count ? refs[start + batch.Count].Frame : frames.Count;
             if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }

@@ -58,6 +58,14 @@ public static class TeacherValidation
         var frames = sequences.SelectMany(s => s.Frames.Select(fo => (Raw: fo.Raw.Where((_, k) => allObjects || !fo.Truncated[k]).ToArray(), s.Label))).ToList();
         var labels = frames.Select(f => f.Label).ToArray();
         models.Config = models.Config with { Stats = WithMissingStats(models.Config.Stats, frames.Where(f => f.Label == 0).SelectMany(f => f.Raw)) };
+        // Edge objects' own statistics (normal held-out objects touching the frame edge), used when they are scored.
+        var normalEdgeObjects = sequences.Where(s => s.Label == 0).SelectMany(s => s.Frames)
+            .SelectMany(fo => fo.Raw.Where((_, k) => fo.Truncated[k])).ToList();
+        models.Config = models.Config with
+        {
+            // With ScoreTruncatedObjects all objects are one population, as before edge statistics existed.
+            TruncatedStats = !allObjects && normalEdgeObjects.Count >= 20 ? WithMissingStats([], normalEdgeObjects) : [],
+        };
         var aucs = new Dictionary<string, double>();
         ScoreRule Best(string[] comps)
         {
@@ -127,7 +135,8 @@ public static class TeacherValidation
             for (int q = 0; q < sequences.Count; q++)
             {
                 var ruleScores = sequences[q].Frames
-                    .Select(fo => fo.Raw.Select((r, k) => fo.Truncated[k] && !truncated ? float.NaN : models.Score(rule, r)).ToArray()).ToList();
+                    .Select(fo => fo.Raw.Select((r, k) => !fo.Truncated[k] ? models.Score(rule, r)
+                        : truncated ? models.Score(rule, models.EdgeCalibrated(r)) : float.NaN).ToArray()).ToList();
                 scores.AddRange(ObjectTracks.Smooth(boxes[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
             }
             double auc = Auc([.. scores], labels);
