@@ -172,37 +172,46 @@ public sealed class ManifestTests
         Assert.Equal("vad-silo", images["vad-silo-cpu"]);
         Assert.Equal("vad-silo-gpu", images["vad-silo-gpu"]);
         Assert.Equal("vad-trainer", images["vad-trainer"]);
-        foreach (var (image, dockerfile) in new[] { ("vad-silo", "silo/Dockerfile"), ("vad-silo-gpu", "silo/Dockerfile.gpu"), ("vad-trainer", "trainer/Dockerfile") })
+        foreach (var (image, dockerfile, target) in new (string, string, string?)[]
+            { ("vad-silo", "Dockerfile", "silo"), ("vad-silo-gpu", "silo/Dockerfile.gpu", null), ("vad-trainer", "trainer/Dockerfile", null) })
         {
-            Assert.Contains($"-t {image}:", File.ReadAllText(Repo.PathOf(dockerfile)));
+            string text = File.ReadAllText(Repo.PathOf(dockerfile));
+            Assert.Contains($"-t {image}:", text);
+            if (target is not null)
+            {
+                Assert.Matches($@"--target {target}\s+-t {image}:", text);
+            }
         }
     }
 
     [Theory]
-    [InlineData("silo/Dockerfile", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
-    [InlineData("silo/Dockerfile.gpu", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
-    [InlineData("trainer/Dockerfile", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
-    [InlineData("client/Dockerfile", "client/Vad.Client/Vad.Client.csproj", "Vad.Client.dll")]
-    public void DockerfilesAreMultiStageNonRootAndPublishTheRightProgram(string dockerfile, string project, string dll)
+    [InlineData("Dockerfile", "silo", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
+    [InlineData("silo/Dockerfile.gpu", null, "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
+    [InlineData("trainer/Dockerfile", null, "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
+    [InlineData("Dockerfile", "client", "client/Vad.Client/Vad.Client.csproj", "Vad.Client.dll")]
+    public void DockerfilesAreMultiStageNonRootAndPublishTheRightProgram(string dockerfile, string? target, string project, string dll)
     {
         var lines = File.ReadAllLines(Repo.PathOf(dockerfile)).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
         var froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
         Assert.True(froms.Count >= 2, $"{dockerfile} is not multi-stage");
         Assert.StartsWith("FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build", froms[0]);
         Assert.True(File.Exists(Repo.PathOf(project)), $"{dockerfile} publishes {project}, which does not exist");
-        Assert.Contains(lines, l => l.Contains($"dotnet publish {project}", StringComparison.Ordinal));
+        var publish = lines.Select(l => Regex.Match(l, $@"dotnet publish {Regex.Escape(project)} .*-o (\S+)")).Where(m => m.Success).ToList();
+        Assert.True(publish.Count == 1, $"{dockerfile} does not publish {project} once");
 
-        var final = lines.Skip(lines.LastIndexOf(froms[^1])).ToList();
+        // The image's stage: the target's (a Dockerfile of several images), or else the last; it ends at the next FROM.
+        var stage = target is null ? froms[^1] : froms.Single(f => f.EndsWith($" AS {target}", StringComparison.Ordinal));
+        var final = lines.Skip(lines.IndexOf(stage)).TakeWhile((l, i) => i == 0 || !l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
         var user = final.LastOrDefault(l => l.StartsWith("USER ", StringComparison.Ordinal));
         Assert.NotNull(user);
         Assert.DoesNotMatch(@"^USER\s+(root|0)(:|$)", user);
-        Assert.Contains(final, l => l.StartsWith("COPY --from=build ", StringComparison.Ordinal));
+        Assert.Contains(final, l => l.StartsWith($"COPY --from=build {publish[0].Groups[1].Value} ", StringComparison.Ordinal));
         Assert.Equal($"ENTRYPOINT [\"dotnet\", \"{dll}\"]", final.Last(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal)));
         // no secret baked in: no ENV/ARG of a password, key or token
         Assert.DoesNotContain(lines, l => Regex.IsMatch(l, @"^(ENV|ARG)\b.*(PASSWORD|SECRET|TOKEN|_KEY)\s*=", RegexOptions.IgnoreCase));
         if (dockerfile.EndsWith(".gpu", StringComparison.Ordinal))
         {
-            Assert.Matches(@"^FROM nvidia/cuda:13\.[0-9.]+-cudnn-runtime-ubuntu", froms[^1]);
+            Assert.Matches(@"^FROM nvidia/cuda:13\.[0-9.]+-cudnn-runtime-ubuntu", stage);
         }
         if (dockerfile.StartsWith("trainer/", StringComparison.Ordinal))
         {
