@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
@@ -25,22 +24,9 @@ public sealed class TrainerPipelineTests : IAsyncLifetime
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"vad-trainer-pipeline-{Guid.NewGuid():N}");
     private TestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new TestClusterBuilder(1);
-        builder.Options.ServiceId = $"vad-trainer-pipeline-{Guid.NewGuid():N}";
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["VadTestDir"] = _dir }));
-        builder.AddSiloBuilderConfigurator<SiloConfig>();
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+    public async Task InitializeAsync() => _cluster = await TrainerCluster.DeployAsync<SiloConfig>(1, "vad-trainer-pipeline", _dir);
 
-    public async Task DisposeAsync()
-    {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public Task DisposeAsync() => TrainerCluster.StopAsync(_cluster, _dir);
 
     /// <summary>A dataset folder of the first <paramref name="frames"/> Ped2 training frames of clip 01 (symbolic links) and a
     /// two-teacher map cache for them (random maps): returns the cache folder; the dataset is <c>DIR/ds</c>.</summary>

@@ -1,6 +1,5 @@
 using Orleans.Streams;
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
@@ -50,25 +49,11 @@ public sealed class TrainerTests : IClassFixture<RedisTestServer>, IAsyncLifetim
         Directory.CreateDirectory(Path.Combine(_dir, "dataset"));
         File.WriteAllText(Path.Combine(_dir, "fake-trainer.sh"), FakeTrainer);
         MotionEnergyModel.Write(Path.Combine(_dir, "template", "student.onnx"));
-        var builder = new TestClusterBuilder(2);
-        builder.Options.ServiceId = $"vad-trainer-{Guid.NewGuid():N}";
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["VadTestDir"] = _dir,
-            ["VadTestRedis"] = _redis.Configuration,
-        }));
-        builder.AddSiloBuilderConfigurator<SiloConfig>();
-        builder.AddClientBuilderConfigurator<ClientStreams>();
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
+        _cluster = await TrainerCluster.DeployAsync<SiloConfig>(2, "vad-trainer", _dir, [new("VadTestRedis", _redis.Configuration)],
+            b => b.AddClientBuilderConfigurator<ClientStreams>());
     }
 
-    public async Task DisposeAsync()
-    {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public Task DisposeAsync() => TrainerCluster.StopAsync(_cluster, _dir);
 
     private ITrainerGrain Trainer => _cluster.Client.GetGrain<ITrainerGrain>(0);
 
