@@ -9,6 +9,7 @@ using Vad.Registry;
 using Google.Protobuf;
 using Onnx;
 using Xunit;
+using Tapped = (string Camera, Vad.Contracts.ScoredFrame Frame, long Ticks);
 
 namespace Vad.Rollout.Tests;
 
@@ -61,6 +62,34 @@ public sealed class RolloutTests(RolloutFixture fx)
         return ScoreTap.Seen.Where(x => cameras.Contains(x.Camera)).GroupBy(x => x.Camera).ToDictionary(g => g.Key, g => g.Select(x => x.Frame).ToList());
     }
 
+    /// <summary>Every camera streams the clip (lossless) through <paramref name="rollout"/> and two seconds after it, then
+    /// settles having scored each frame it received, each seen once by the tap. Returns the rollout's result, the moment a
+    /// second after it (frames scored later show the plan it left) and each camera's status with the frames the tap saw.</summary>
+    private async Task<(T Result, long After, List<(string Camera, CameraStatus Status, List<Tapped> Seen)> Cameras)> StreamThrough<T>(
+        IReadOnlyList<string> cameras, Func<Task<T>> rollout)
+    {
+        bool stop = false;
+        var streams = cameras.Select(c => Task.Run(() => Ingest.RunAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c),
+            Endless(() => Volatile.Read(ref stop), 60), IngestMode.Lossless, new IngestStats()))).ToList();
+        var result = await rollout();
+        await Task.Delay(1000);
+        long after = Stopwatch.GetTimestamp();
+        await Task.Delay(1000);
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(streams);
+
+        var settled = new List<(string Camera, CameraStatus Status, List<Tapped> Seen)>();
+        foreach (var c in cameras)
+        {
+            var s = await Ingest.WaitSettledAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c), TimeSpan.FromSeconds(60));
+            Assert.Equal(s.Received, s.Scored);
+            var seen = ScoreTap.Seen.Where(x => x.Camera == c).ToList();
+            Assert.Equal(s.Received, seen.Count);
+            settled.Add((c, s, seen));
+        }
+        return (result, after, settled);
+    }
+
     [Fact]
     public async Task A_canary_rollout_while_cameras_stream_loses_no_frame_scores_each_frame_once_and_never_mixes_versions()
     {
@@ -69,40 +98,31 @@ public sealed class RolloutTests(RolloutFixture fx)
         var canary = CamerasBy(b => b < 50, "stream-a", 3);
         var rest = CamerasBy(b => b >= 50, "stream-a", 3);
         var cameras = canary.Concat(rest).ToList();
-        bool stop = false;
-        var streams = cameras.Select(c => Task.Run(() => Ingest.RunAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c),
-            Endless(() => Volatile.Read(ref stop), 60), IngestMode.Lossless, new IngestStats()))).ToList();
-
-        // Every camera streams and is being scored before the rollout starts.
-        var warm = Stopwatch.StartNew();
-        while (cameras.Any(c => ScoreTap.Seen.Count(x => x.Camera == c) < 5) && warm.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
-        var status = await Rollout.Rollout(to, 50, new RolloutPolicy { WatchSeconds = 4, MinCanaryFrames = 10 });
-        long canaryFrom = Stopwatch.GetTimestamp();
-        Assert.Equal(RolloutPhase.Canary, status.Phase);
-        Assert.Equal(to, status.Plan.Candidate);
-        Assert.All(status.Grains, g => Assert.Contains(g.Loaded, m => m.Version == to));
-        await Task.Delay(2500);
-        long canaryTo = Stopwatch.GetTimestamp();
-
-        // The watch window ends, the health checks pass (same scores), the candidate is promoted by itself.
-        var sw = Stopwatch.StartNew();
-        while ((status = await Rollout.GetStatus()).Phase == RolloutPhase.Canary && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
-        Assert.Equal(RolloutPhase.Promoted, status.Phase);
-        Assert.Equal(to, status.Plan.Stable);
-        await Task.Delay(1000);
-        long promotedAt = Stopwatch.GetTimestamp();
-        await Task.Delay(1000);
-        Volatile.Write(ref stop, true);
-        await Task.WhenAll(streams);
-
-        foreach (var c in cameras)
+        var ((canaryFrom, canaryTo), promotedAt, settled) = await StreamThrough(cameras, async () =>
         {
-            var s = await Ingest.WaitSettledAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c), TimeSpan.FromSeconds(60));
-            Assert.Equal(s.Received, s.Scored);
+            // Every camera streams and is being scored before the rollout starts.
+            var warm = Stopwatch.StartNew();
+            while (cameras.Any(c => ScoreTap.Seen.Count(x => x.Camera == c) < 5) && warm.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
+            var status = await Rollout.Rollout(to, 50, new RolloutPolicy { WatchSeconds = 4, MinCanaryFrames = 10 });
+            long start = Stopwatch.GetTimestamp();
+            Assert.Equal(RolloutPhase.Canary, status.Phase);
+            Assert.Equal(to, status.Plan.Candidate);
+            Assert.All(status.Grains, g => Assert.Contains(g.Loaded, m => m.Version == to));
+            await Task.Delay(2500);
+            long end = Stopwatch.GetTimestamp();
+
+            // The watch window ends, the health checks pass (same scores), the candidate is promoted by itself.
+            var sw = Stopwatch.StartNew();
+            while ((status = await Rollout.GetStatus()).Phase == RolloutPhase.Canary && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
+            Assert.Equal(RolloutPhase.Promoted, status.Phase);
+            Assert.Equal(to, status.Plan.Stable);
+            return (start, end);
+        });
+
+        // Every frame scored exactly once, by exactly one version.
+        foreach (var (c, s, seen) in settled)
+        {
             Assert.DoesNotContain(s.DroppedByReason, kv => kv.Value > 0);
-            var seen = ScoreTap.Seen.Where(x => x.Camera == c).ToList();
-            // Every frame scored exactly once, by exactly one version.
-            Assert.Equal(s.Received, seen.Count);
             Assert.Equal(Enumerable.Range(0, (int)s.Received).Select(i => (long)i), seen.Select(x => x.Frame.CenterSequence).Order());
             Assert.All(seen, x => Assert.True(x.Frame.ModelVersion == from || x.Frame.ModelVersion == to));
             // Before the rollout: the old version; after the promotion: the new one; during the canary: by hash bucket.
@@ -215,35 +235,27 @@ public sealed class RolloutTests(RolloutFixture fx)
         var shifted = await fx.Registry.RegisterAsync(File.ReadAllBytes(shiftedPath), manifest);
         var canary = CamerasBy(b => b < 50, "shift", 3);
         var cameras = canary.Concat(CamerasBy(b => b >= 50, "shift", 3)).ToList();
-        bool stop = false;
-        var streams = cameras.Select(c => Task.Run(() => Ingest.RunAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c),
-            Endless(() => Volatile.Read(ref stop), 60), IngestMode.Lossless, new IngestStats()))).ToList();
-        await Task.Delay(500);
-        var status = await Rollout.Rollout(shifted.Version, 50, new RolloutPolicy { WatchSeconds = 3, MinCanaryFrames = 10 });
-        Assert.Equal(RolloutPhase.Canary, status.Phase);
-        var sw = Stopwatch.StartNew();
-        while ((status = await Rollout.GetStatus()).Phase == RolloutPhase.Canary && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
-        Assert.Equal(RolloutPhase.RolledBack, status.Phase);
-        Assert.Equal(from, status.Plan.Stable);
-        Assert.Null(status.Plan.Candidate);
-        Assert.Contains("score distribution shift", status.LastDecision);
-        await Task.Delay(1000);
-        long after = Stopwatch.GetTimestamp();
-        await Task.Delay(1000);
-        Volatile.Write(ref stop, true);
-        await Task.WhenAll(streams);
-        foreach (var c in cameras)
+        var (rolledBack, after, settled) = await StreamThrough(cameras, async () =>
         {
-            var s = await Ingest.WaitSettledAsync(fx.Cluster.Client.GetGrain<ICameraGrain>(c), TimeSpan.FromSeconds(60));
-            Assert.Equal(s.Received, s.Scored);
-            var seen = ScoreTap.Seen.Where(x => x.Camera == c).ToList();
-            Assert.Equal(s.Received, seen.Count);
+            await Task.Delay(500);
+            var status = await Rollout.Rollout(shifted.Version, 50, new RolloutPolicy { WatchSeconds = 3, MinCanaryFrames = 10 });
+            Assert.Equal(RolloutPhase.Canary, status.Phase);
+            var sw = Stopwatch.StartNew();
+            while ((status = await Rollout.GetStatus()).Phase == RolloutPhase.Canary && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
+            Assert.Equal(RolloutPhase.RolledBack, status.Phase);
+            Assert.Equal(from, status.Plan.Stable);
+            Assert.Null(status.Plan.Candidate);
+            Assert.Contains("score distribution shift", status.LastDecision);
+            return status;
+        });
+        foreach (var (c, _, seen) in settled)
+        {
             Assert.All(seen.Where(x => x.Ticks > after), x => Assert.Equal(from, x.Frame.ModelVersion));
             if (canary.Contains(c)) Assert.Contains(seen, x => x.Frame.ModelVersion == shifted.Version);
         }
         var audit = await Rollout.GetAudit(50);
         Assert.Contains(audit, a => a.Action == "health" && a.Version == shifted.Version);
         Assert.Contains(audit, a => a.Action == "rollback" && a.Version == shifted.Version);
-        Assert.All(status.Grains, g => Assert.DoesNotContain(g.Loaded, m => m.Version == shifted.Version));
+        Assert.All(rolledBack.Grains, g => Assert.DoesNotContain(g.Loaded, m => m.Version == shifted.Version));
     }
 }
