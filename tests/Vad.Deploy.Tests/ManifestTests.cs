@@ -173,52 +173,111 @@ public sealed class ManifestTests
         Assert.Equal("vad-silo-gpu", images["vad-silo-gpu"]);
         Assert.Equal("vad-trainer", images["vad-trainer"]);
         foreach (var (image, dockerfile, target) in new (string, string, string?)[]
-            { ("vad-silo", "Dockerfile", "silo"), ("vad-silo-gpu", "silo/Dockerfile.gpu", null), ("vad-trainer", "trainer/Dockerfile", null) })
+            { ("vad-silo", "Dockerfile", "silo"), ("vad-silo-gpu", "silo/Dockerfile.gpu", null), ("vad-trainer", "Dockerfile", "trainer") })
         {
             string text = File.ReadAllText(Repo.PathOf(dockerfile));
             Assert.Contains($"-t {image}:", text);
             if (target is not null)
             {
                 Assert.Matches($@"--target {target}\s+-t {image}:", text);
+                Assert.Contains(Stages(dockerfile), s => s.Name == target);
             }
         }
     }
 
-    [Theory]
-    [InlineData("Dockerfile", "silo", "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
-    [InlineData("silo/Dockerfile.gpu", null, "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
-    [InlineData("trainer/Dockerfile", null, "silo/Vad.Silo/Vad.Silo.csproj", "Vad.Silo.dll")]
-    [InlineData("Dockerfile", "client", "client/Vad.Client/Vad.Client.csproj", "Vad.Client.dll")]
-    public void DockerfilesAreMultiStageNonRootAndPublishTheRightProgram(string dockerfile, string? target, string project, string dll)
-    {
-        var lines = File.ReadAllLines(Repo.PathOf(dockerfile)).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
-        var froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
-        Assert.True(froms.Count >= 2, $"{dockerfile} is not multi-stage");
-        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build", froms[0]);
-        Assert.True(File.Exists(Repo.PathOf(project)), $"{dockerfile} publishes {project}, which does not exist");
-        var publish = lines.Select(l => Regex.Match(l, $@"dotnet publish {Regex.Escape(project)} .*-o (\S+)")).Where(m => m.Success).ToList();
-        Assert.True(publish.Count == 1, $"{dockerfile} does not publish {project} once");
+    /// <summary>A Dockerfile's stages in order: the FROM line, its base (an image or an earlier stage), its name, and its
+    /// instructions (comments and blank lines dropped, each line trimmed; continuation lines stay separate).</summary>
+    private sealed record Stage(string From, string Base, string? Name, List<string> Lines);
 
-        // The image's stage: the target's (a Dockerfile of several images), or else the last; it ends at the next FROM.
-        var stage = target is null ? froms[^1] : froms.Single(f => f.EndsWith($" AS {target}", StringComparison.Ordinal));
-        var final = lines.Skip(lines.IndexOf(stage)).TakeWhile((l, i) => i == 0 || !l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
-        var user = final.LastOrDefault(l => l.StartsWith("USER ", StringComparison.Ordinal));
+    private static List<Stage> Stages(string dockerfile)
+    {
+        var stages = new List<Stage>();
+        foreach (var l in File.ReadAllLines(Repo.PathOf(dockerfile)).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')))
+        {
+            var from = Regex.Match(l, @"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$", RegexOptions.IgnoreCase);
+            if (from.Success)
+            {
+                stages.Add(new(l, from.Groups[1].Value, from.Groups[2].Success ? from.Groups[2].Value : null, []));
+            }
+            else
+            {
+                Assert.True(stages.Count > 0, $"{dockerfile}: '{l}' before the first FROM");
+                stages[^1].Lines.Add(l);
+            }
+        }
+        return stages;
+    }
+
+    /// <summary>The stages an image is built from: the named one and the stages it derives FROM, base first.</summary>
+    private static List<Stage> Chain(List<Stage> stages, Stage stage)
+    {
+        var chain = new List<Stage> { stage };
+        // FROM names a stage defined earlier in the file, or else an image
+        for (int i = stages.IndexOf(stage); i > 0;)
+        {
+            i = stages.FindLastIndex(i - 1, i, s => s.Name == chain[0].Base);
+            if (i < 0) break;
+            chain.Insert(0, stages[i]);
+        }
+        return chain;
+    }
+
+    // programs: "project -> destination" for each program the image holds, the entrypoint's first (in the WORKDIR, ./);
+    // role: the VAD_ROLES the image sets last (null: none).
+    [Theory]
+    [InlineData("Dockerfile", "silo", "Vad.Silo.dll", "cpu", new[] { "silo/Vad.Silo/Vad.Silo.csproj -> ./" })]
+    [InlineData("silo/Dockerfile.gpu", null, "Vad.Silo.dll", "gpu", new[] { "silo/Vad.Silo/Vad.Silo.csproj -> ./" })]
+    [InlineData("Dockerfile", "trainer", "Vad.Silo.dll", "trainer", new[]
+    {
+        "silo/Vad.Silo/Vad.Silo.csproj -> ./", "trainer/Vad.Teachers/Vad.Teachers.csproj -> ./trainer/teachers/",
+        "trainer/Vad.Student/Vad.Student.csproj -> ./trainer/student/",
+    })]
+    [InlineData("Dockerfile", "client", "Vad.Client.dll", null, new[] { "client/Vad.Client/Vad.Client.csproj -> ./" })]
+    public void DockerfilesAreMultiStageNonRootAndPublishTheRightProgram(string dockerfile, string? target, string dll, string? role, string[] programs)
+    {
+        var stages = Stages(dockerfile);
+        Assert.True(stages.Count >= 2, $"{dockerfile} is not multi-stage");
+        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build", stages[0].From);
+
+        // The image's stage: the target's (a Dockerfile of several images), or else the last; with the stages it derives FROM.
+        var chain = Chain(stages, target is null ? stages[^1] : stages.Single(s => s.Name == target));
+        var lines = chain.SelectMany(s => s.Lines).ToList();
+        foreach (var (program, i) in programs.Select((p, i) => (p, i)))
+        {
+            var (project, destination) = (program.Split(" -> ")[0], program.Split(" -> ")[1]);
+            Assert.True(File.Exists(Repo.PathOf(project)), $"{dockerfile} publishes {project}, which does not exist");
+            if (i == 0)
+            {
+                Assert.Equal(Path.GetFileNameWithoutExtension(project) + ".dll", dll);
+            }
+            // published once, in some stage; the image copies that output folder from that stage or one derived from it
+            var publish = stages.SelectMany(s => s.Lines.Select(l => (Stage: s, Match: Regex.Match(l, $@"dotnet publish {Regex.Escape(project)} .*-o (\S+)"))))
+                .Where(p => p.Match.Success).ToList();
+            Assert.True(publish.Count == 1, $"{dockerfile} does not publish {project} once");
+            var (built, output) = (publish[0].Stage, publish[0].Match.Groups[1].Value);
+            var sources = stages.Where(s => s.Name is not null && Chain(stages, s).Contains(built)).Select(s => s.Name).ToHashSet();
+            Assert.True(lines.Any(l => Regex.Match(l, @"^COPY --from=(\S+) (\S+) (\S+)$") is { Success: true } m
+                    && sources.Contains(m.Groups[1].Value) && m.Groups[2].Value == output && m.Groups[3].Value == destination),
+                $"{dockerfile} {target ?? "(last stage)"} does not copy {output} (dotnet publish {project}) from {built.Name} to {destination}");
+        }
+        var user = lines.LastOrDefault(l => l.StartsWith("USER ", StringComparison.Ordinal));
         Assert.NotNull(user);
         Assert.DoesNotMatch(@"^USER\s+(root|0)(:|$)", user);
-        Assert.Contains(final, l => l.StartsWith($"COPY --from=build {publish[0].Groups[1].Value} ", StringComparison.Ordinal));
-        Assert.Equal($"ENTRYPOINT [\"dotnet\", \"{dll}\"]", final.Last(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal)));
+        Assert.Equal($"ENTRYPOINT [\"dotnet\", \"{dll}\"]", lines.Last(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal)));
+        var roles = Regex.Matches(string.Join('\n', lines), @"\bVAD_ROLES=(\S+)");
+        Assert.Equal(role, roles.Count == 0 ? null : roles[^1].Groups[1].Value);
         // no secret baked in: no ENV/ARG of a password, key or token
-        Assert.DoesNotContain(lines, l => Regex.IsMatch(l, @"^(ENV|ARG)\b.*(PASSWORD|SECRET|TOKEN|_KEY)\s*=", RegexOptions.IgnoreCase));
+        Assert.DoesNotContain(stages.SelectMany(s => s.Lines), l => Regex.IsMatch(l, @"^(ENV|ARG)\b.*(PASSWORD|SECRET|TOKEN|_KEY)\s*=", RegexOptions.IgnoreCase));
         if (dockerfile.EndsWith(".gpu", StringComparison.Ordinal))
         {
-            Assert.Matches(@"^FROM nvidia/cuda:13\.[0-9.]+-cudnn-runtime-ubuntu", stage);
+            Assert.Matches(@"^FROM nvidia/cuda:13\.[0-9.]+-cudnn-runtime-ubuntu", chain[0].From);
         }
-        if (dockerfile.StartsWith("trainer/", StringComparison.Ordinal))
+        if (target == "trainer")
         {
-            var text = string.Join('\n', final);
+            var text = string.Join('\n', lines);
             Assert.Contains("ffmpeg", text);
             Assert.Contains("libgtk-3-0", text);
-            Assert.Contains("VAD_ROLES=trainer", text);
+            Assert.Contains("libgomp1", text);
         }
     }
 
