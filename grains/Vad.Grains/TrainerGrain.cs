@@ -27,11 +27,19 @@ public interface ITrainingCommands
 /// <summary>The real pipelines: Vad.Teachers <c>score</c> (unless a cache is given), then Vad.Student <c>train</c>.</summary>
 public sealed class PipelineTrainingCommands : ITrainingCommands
 {
-    public static string Dll(string project)
+    /// <summary>
+    /// The program of a trainer project: the repository build (trainer/&lt;Project&gt;/bin/Release/...), or the published
+    /// layout of the trainer image (&lt;app&gt;/trainer/teachers/Vad.Teachers.dll, &lt;app&gt;/trainer/student/Vad.Student.dll).
+    /// </summary>
+    public static string Dll(string project) => Dll(project, RepoPaths.Root, AppContext.BaseDirectory);
+
+    public static string Dll(string project, string repoRoot, string appDir)
     {
-        string path = RepoPaths.Resolve(Path.Combine("trainer", project, "bin", "Release", "net10.0", "linux-x64", project + ".dll"));
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path} is not built (run `./vad train --help` once to build it)", path);
-        return path;
+        string built = Path.Combine(repoRoot, "trainer", project, "bin", "Release", "net10.0", "linux-x64", project + ".dll");
+        string published = Path.Combine(appDir, "trainer", project.Replace("Vad.", "", StringComparison.Ordinal).ToLowerInvariant(), project + ".dll");
+        if (File.Exists(built)) return built;
+        if (File.Exists(published)) return published;
+        throw new FileNotFoundException($"{project} is neither built at {built} (run `./vad train --help` once to build it) nor published at {published}", built);
     }
 
     public IReadOnlyList<TrainingStep> Steps(TrainingJobSpec spec, string runDir)

@@ -35,4 +35,26 @@ public sealed class TrainingStepsTests
         Assert.DoesNotContain("--distill-splits", plain[1].Args);
         Assert.Throws<ArgumentException>(() => new PipelineTrainingCommands().Steps(new TrainingJobSpec { Dataset = "/d", SpeedUps = [1] }, "/r"));
     }
+
+    [Fact]
+    public void Trainer_programs_are_found_in_the_repository_build_or_in_the_trainer_images_published_layout()
+    {
+        string root = Directory.CreateTempSubdirectory("vad-dll-").FullName;
+        try
+        {
+            string repo = Path.Combine(root, "repo"), app = Path.Combine(root, "app");
+            string published = Path.Combine(app, "trainer", "teachers", "Vad.Teachers.dll");
+            var missing = Assert.Throws<FileNotFoundException>(() => PipelineTrainingCommands.Dll("Vad.Teachers", repo, app));
+            Assert.Contains(published, missing.Message);
+            Directory.CreateDirectory(Path.GetDirectoryName(published)!);
+            File.WriteAllText(published, "");
+            Assert.Equal(published, PipelineTrainingCommands.Dll("Vad.Teachers", repo, app));
+            string built = Path.Combine(repo, "trainer", "Vad.Teachers", "bin", "Release", "net10.0", "linux-x64", "Vad.Teachers.dll");
+            Directory.CreateDirectory(Path.GetDirectoryName(built)!);
+            File.WriteAllText(built, "");
+            Assert.Equal(built, PipelineTrainingCommands.Dll("Vad.Teachers", repo, app)); // a repository build wins
+            Assert.Throws<FileNotFoundException>(() => PipelineTrainingCommands.Dll("Vad.Student", repo, app));
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
 }
