@@ -32,4 +32,34 @@ public sealed class PlaybackSpeedTests
         Assert.False(PlaybackSpeed.TryParseSplit("train-xfast", out _, out _));
         Assert.False(PlaybackSpeed.TryParseSplit("-x2", out _, out _));
     }
+
+    [Fact]
+    public void A_half_frame_copy_takes_that_half_from_the_fast_frame_and_the_rest_from_the_normal_one()
+    {
+        // 6 frames of 4 rows x 2 bytes; every byte of frame i is i
+        var frames = Enumerable.Range(0, 6).Select(i => Enumerable.Repeat((byte)i, 8).ToArray()).ToList();
+        var top = PlaybackSpeed.Apply(frames, 2, SpeedRegion.Top, (fast, normal) => PlaybackSpeed.CompositeRows(fast, normal, 2, SpeedRegion.Top));
+        Assert.Equal(3, top.Count); // as long as the whole-frame copy
+        Assert.Equal(new byte[] { 4, 4, 4, 4, 2, 2, 2, 2 }, top[2]); // rows 0-1 from frame 4, rows 2-3 from frame 2
+        var bottom = PlaybackSpeed.Apply(frames, 2, SpeedRegion.Bottom, (fast, normal) => PlaybackSpeed.CompositeRows(fast, normal, 2, SpeedRegion.Bottom));
+        Assert.Equal(new byte[] { 1, 1, 1, 1, 2, 2, 2, 2 }, bottom[1]);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 0, 0, 0, 0 }, frames[0]); // inputs untouched
+        Assert.Same(frames[4], PlaybackSpeed.Apply(frames, 2, SpeedRegion.Frame, (_, _) => throw new InvalidOperationException())[2]);
+        Assert.Throws<ArgumentException>(() => PlaybackSpeed.CompositeRows(new byte[8], new byte[6], 2, SpeedRegion.Top));
+    }
+
+    [Fact]
+    public void A_half_frame_split_name_round_trips_and_whole_frame_parsing_is_unchanged()
+    {
+        Assert.Equal("train-x2-top", PlaybackSpeed.SplitName("train", 2, SpeedRegion.Top));
+        Assert.Equal("train-x2", PlaybackSpeed.SplitName("train", 2, SpeedRegion.Frame));
+        Assert.True(PlaybackSpeed.TryParseSplit("train-x1.5-bottom", out var split, out var f, out var region));
+        Assert.Equal(("train", 1.5, SpeedRegion.Bottom), (split, f, region));
+        Assert.True(PlaybackSpeed.TryParseSplit("train-x2", out _, out _, out region));
+        Assert.Equal(SpeedRegion.Frame, region);
+        Assert.False(PlaybackSpeed.TryParseSplit("train-x2-top", out _, out _)); // the whole-frame parser does not take halves
+        Assert.False(PlaybackSpeed.TryParseSplit("train-top", out _, out _, out _));
+        Assert.Equal(SpeedRegion.Top, PlaybackSpeed.ParseRegion("top"));
+        Assert.Throws<ArgumentException>(() => PlaybackSpeed.ParseRegion("left"));
+    }
 }

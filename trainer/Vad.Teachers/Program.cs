@@ -61,7 +61,8 @@ public static class Program
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
-                                   cached as split <split>-xF)]
+                                   cached as split <split>-xF)] [--region top|bottom (only that half of the frame is
+                                   sped up, the other half plays normally: split <split>-xF-top|bottom)]
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
                                   [--detector background|hog|onnx:PATH]
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
@@ -155,10 +156,15 @@ public static class Program
         var resArg = a.GetAll("resolutions");
         string? dumpObjects = a.Get("dump-objects");
         double speedup = a.GetDouble("speedup", 1);
+        string regionArg = a.GetOr("region", "frame");
         a.RejectUnknown();
         if (!(speedup >= 1) || double.IsInfinity(speedup)) throw new CommandArgsException("--speedup must be a number >= 1");
-        // A sped-up copy (objects move F times as far per frame) is a split of its own, "<split>-x<F>".
-        string cacheSplit = PlaybackSpeed.SplitName(split, speedup);
+        SpeedRegion region;
+        try { region = PlaybackSpeed.ParseRegion(regionArg); }
+        catch (ArgumentException e) { throw new CommandArgsException("--region: " + e.Message); }
+        if (region != SpeedRegion.Frame && speedup == 1) throw new CommandArgsException("--region needs --speedup F > 1");
+        // A sped-up copy (objects move F times as far per frame) is a split of its own, "<split>-x<F>[-top|-bottom]".
+        string cacheSplit = PlaybackSpeed.SplitName(split, speedup, region);
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
@@ -196,9 +202,17 @@ public static class Program
                 try
                 {
                     var loaded = Clips.LoadGray(clip);
+                    var composites = new List<Mat>();
                     try
                     {
-                        var frames = PlaybackSpeed.Apply(loaded, speedup);
+                        var frames = PlaybackSpeed.Apply(loaded, speedup, region, (fast, normal) =>
+                        {
+                            var m = normal.Clone();
+                            var (from, to) = PlaybackSpeed.FastRows(region, m.Rows);
+                            using (var src = fast.RowRange(from, to)) using (var dst = m.RowRange(from, to)) src.CopyTo(dst);
+                            composites.Add(m);
+                            return m;
+                        });
                         var result = scorer.ScoreFrames(frames, true, true, n => task.Increment(n));
                         int w = frames[0].Width, h = frames[0].Height;
                         if (dumpObjects is not null) DumpObjects(dumpObjects, cacheSplit, clip.Name, result);
@@ -214,7 +228,7 @@ public static class Program
                                 maps.Select(fm => fm.Score.ToString("R", CultureInfo.InvariantCulture)));
                         }
                     }
-                    finally { foreach (var f in loaded) f.Dispose(); }
+                    finally { foreach (var f in loaded.Concat(composites)) f.Dispose(); }
                 }
                 catch (ClipReadException e)
                 {

@@ -42,6 +42,11 @@ public static class StudentInput
     public static ClipFrames SpedUp(ClipFrames clip, double factor) =>
         factor == 1 ? clip : clip with { Frames = PlaybackSpeed.Apply(clip.Frames, factor) };
 
+    /// <summary>The clip played <paramref name="factor"/> times faster in <paramref name="region"/> only (<see cref="PlaybackSpeed"/>).</summary>
+    public static ClipFrames SpedUp(ClipFrames clip, double factor, SpeedRegion region) => region == SpeedRegion.Frame || factor == 1
+        ? SpedUp(clip, factor)
+        : clip with { Frames = PlaybackSpeed.Apply(clip.Frames, factor, region, (fast, normal) => PlaybackSpeed.CompositeRows(fast, normal, clip.Width * clip.Channels, region)) };
+
     public static ClipFrames Decode(DatasetVideo video, StudentConfig cfg)
     {
         var options = new FrameSourceOptions

@@ -33,7 +33,9 @@ public static class TrainCommand
                               (transductive; labels are never read; say so when reporting its AUC);
                               train-xF adds a copy of the training clips played F times faster (F > 1, e.g. 1.5, 2),
                               scored by the teachers with `./vad teachers score --split train --speedup F`: normal
-                              footage whose objects move too fast, so the student sees high teacher scores
+                              footage whose objects move too fast, so the student sees high teacher scores;
+                              train-xF-top / train-xF-bottom: only that half sped up (`--region top|bottom`), a
+                              local anomaly among normal objects
                               without any test data
         Without teacher maps yet, phase 1 runs and the run stops before phase 2; run the same command again later.
         """;
@@ -41,9 +43,9 @@ public static class TrainCommand
     /// <summary>Where <c>--export-epochs</c> writes the model after distillation epoch <paramref name="epoch"/> (1-based).</summary>
     public static string EpochExportPath(string runDir, int epoch) => Path.Combine(runDir, "epochs", $"epoch-{epoch:00}.onnx");
 
-    /// <summary>F of a sped-up training copy "train-xF" (see <see cref="PlaybackSpeed"/>), null for anything else.</summary>
-    public static double? SpeedupOf(string split) =>
-        PlaybackSpeed.TryParseSplit(split, out string baseSplit, out double f) && baseSplit == "train" ? f : null;
+    /// <summary>F and region of a sped-up training copy "train-xF[-top|-bottom]" (see <see cref="PlaybackSpeed"/>), null for anything else.</summary>
+    public static (double Factor, SpeedRegion Region)? SpeedupOf(string split) =>
+        PlaybackSpeed.TryParseSplit(split, out string baseSplit, out double f, out var region) && baseSplit == "train" ? (f, region) : null;
 
     public static int Run(string[] argv)
     {
@@ -81,7 +83,7 @@ public static class TrainCommand
         var splits = args.GetAll("distill-splits");
         if (splits.Count == 0) splits = ["train"];
         if (splits.Any(sp => sp is not ("train" or "test") && SpeedupOf(sp) is null))
-            throw new CommandArgsException("--distill-splits takes train, test and sped-up training copies train-xF (F > 1, e.g. train-x1.5)");
+            throw new CommandArgsException("--distill-splits takes train, test and sped-up training copies train-xF (F > 1, e.g. train-x1.5) or train-xF-top / train-xF-bottom (only that half sped up)");
         var dataset = VideoDataset.Open(datasetRoot);
         var holdOut = args.GetAll("hold-out");
         var unknownHoldOut = holdOut.Where(h => dataset.Train.All(v => v.Name != h)).ToList();
@@ -109,7 +111,7 @@ public static class TrainCommand
         var sw = Stopwatch.StartNew();
         // Test clips only ever contribute their frames and the teachers' maps of them, never their labels.
         var clips = splits.SelectMany(sp => (sp == "test" ? dataset.Test : trainVideos)
-            .Select(v => (Clip: StudentInput.SpedUp(StudentInput.Decode(v, cfg), SpeedupOf(sp) ?? 1), Split: sp))).ToList();
+            .Select(v => (Clip: SpeedupOf(sp) is { } c ? StudentInput.SpedUp(StudentInput.Decode(v, cfg), c.Factor, c.Region) : StudentInput.Decode(v, cfg), Split: sp))).ToList();
         Log($"decoded {clips.Count} clips ({string.Join("+", splits)}), {clips.Sum(c => c.Clip.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
         if (holdOut.Count > 0) Log($"training clips {string.Join(",", holdOut)} held out (not distilled on; for `./vad select-epoch`)");
         if (splits.Contains("test")) Log("TRANSDUCTIVE distillation: the student also imitates the teachers on the unlabelled test frames (no labels are read)");
@@ -120,7 +122,7 @@ public static class TrainCommand
         var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null);
         foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
 
-        var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is double k ? $"train played {k.ToString(CultureInfo.InvariantCulture)}x faster" : "train"))} " +
+        var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is { } k ? $"train played {k.Factor.ToString(CultureInfo.InvariantCulture)}x faster{(k.Region == SpeedRegion.Frame ? "" : $" in the {k.Region.ToString().ToLowerInvariant()} half")}" : "train"))} " +
                                   $"({clips.Count} clips, {data.Count} frames{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
             data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
