@@ -1,3 +1,4 @@
+using Vad.Core.Frames;
 using Vad.Core.Maps;
 using Vad.Student.Model;
 using Vad.Student.Onnx;
@@ -23,12 +24,28 @@ public class DataAndScoringTests
         var fast = StudentInput.SpedUp(clip, 3);
         Assert.Equal(new byte[] { 0, 30, 60 }, fast.Frames.Select(f => f[0]).ToArray());
         Assert.Same(clip, StudentInput.SpedUp(clip, 1));
-        Assert.Equal(2.0, TrainCommand.SpeedupOf("train-x2"));
-        Assert.Equal(1.5, TrainCommand.SpeedupOf("train-x1.5"));
+        Assert.Equal((2.0, SpeedRegion.Frame), TrainCommand.SpeedupOf("train-x2"));
+        Assert.Equal((1.5, SpeedRegion.Frame), TrainCommand.SpeedupOf("train-x1.5"));
+        Assert.Equal((2.0, SpeedRegion.Bottom), TrainCommand.SpeedupOf("train-x2-bottom"));
+        Assert.Null(TrainCommand.SpeedupOf("train-x2-left"));
         Assert.Null(TrainCommand.SpeedupOf("train-x1"));
         Assert.Null(TrainCommand.SpeedupOf("train-x"));
         Assert.Null(TrainCommand.SpeedupOf("test-x2"));
         Assert.Null(TrainCommand.SpeedupOf("train"));
+    }
+
+    [Fact]
+    public void A_half_frame_copy_takes_the_top_rows_from_the_fast_frame_at_the_students_input_size()
+    {
+        var cfg = StudentConfig.ForProfile("cpu");
+        var clip = Clip("01", 7, cfg);
+        var top = StudentInput.SpedUp(clip, 2, SpeedRegion.Top);
+        Assert.Equal(4, top.Frames.Count);
+        int row = cfg.InputWidth * cfg.Channels, half = cfg.InputHeight / 2;
+        // frame 3 of the copy: top half from clip frame 6 (60), bottom half from clip frame 3 (30)
+        Assert.Equal(60, top.Frames[3][(half - 1) * row]);
+        Assert.Equal(30, top.Frames[3][half * row]);
+        Assert.Same(clip, StudentInput.SpedUp(clip, 1, SpeedRegion.Top));
     }
 
     [Fact]
