@@ -58,6 +58,7 @@ public sealed class SelectEpochTests : IDisposable
             .Select(r => (Epoch: r.GetProperty("epoch").GetString()!, Auc: r.GetProperty("auc").GetDouble())).ToList();
         Assert.Equal(["epoch-01", "epoch-02", "epoch-03"], rows.Select(r => r.Epoch).ToArray());
         Assert.All(rows, r => Assert.InRange(r.Auc, 0, 1));
+        Assert.All(doc.RootElement.GetProperty("epochs").EnumerateArray(), r => Assert.InRange(r.GetProperty("local_auc").GetDouble(), 0, 1));
         // Recompute one AUC independently of the command.
         var clip = StudentInput.Decode(VideoDataset.Open(dataset).Train.Single(), cfg);
         using (var s = new StudentSession(TrainCommand.EpochExportPath(run, 2), 1))
@@ -67,6 +68,25 @@ public sealed class SelectEpochTests : IDisposable
         string selected = Path.Combine(run, "selected", "student.onnx");
         Assert.Equal(File.ReadAllBytes(Path.Combine(run, "epochs", best.Epoch + ".onnx")), File.ReadAllBytes(selected));
         Assert.Equal(StudentManifest.HashFile(selected), StudentManifest.Load(StudentManifest.PathFor(selected)).Version);
+    }
+
+    [Fact]
+    public void Foreground_fraction_counts_pixels_away_from_the_clips_median_and_pearson_is_exact()
+    {
+        // 9 frames of 10 pixels, background 100; the last four have 1-4 pixels at 200 (the per-pixel median stays
+        // 100); every frame has one pixel off by only 10
+        var frames = new[] { 0, 0, 0, 0, 0, 1, 2, 3, 4 }.Select(k =>
+        {
+            var f = Enumerable.Repeat((byte)100, 10).ToArray();
+            for (int p = 0; p < k; p++) f[p] = 200;
+            f[9] = 110;
+            return f;
+        }).ToList();
+        var fg = SelectEpochCommand.ForegroundFractions(new ClipFrames("c", 10, 1, 1, frames));
+        Assert.Equal(new[] { 0, 0, 0, 0, 0, 0.1, 0.2, 0.3, 0.4 }, fg.Select(v => Math.Round(v, 9)).ToArray());
+        Assert.Equal(1.0, SelectEpochCommand.Pearson([1, 2, 3], [2, 4, 6]), 9);
+        Assert.Equal(-1.0, SelectEpochCommand.Pearson([1, 2, 3], [3, 2, 1]), 9);
+        Assert.True(double.IsNaN(SelectEpochCommand.Pearson([1, 1, 1], [1, 2, 3])));
     }
 
     [Fact]

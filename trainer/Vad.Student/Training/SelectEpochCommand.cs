@@ -45,12 +45,15 @@ public static class SelectEpochCommand
         var manifest = StudentManifest.Load(StudentManifest.PathFor(epochs[0]));
         var cfg = StudentConfig.FromManifest(manifest);
         var clips = videos.Select(v => StudentInput.Decode(v, cfg)).ToList();
-        var rows = new List<(string Epoch, double Auc)>();
+        var rows = new List<(string Epoch, double Auc, double LocalAuc, double CrowdCorrelation)>();
+        var foreground = clips.Select(ForegroundFractions).ToList();
         foreach (var path in epochs)
         {
             using var session = new StudentSession(path, threads);
-            rows.Add((Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup), 4)));
-            Console.WriteLine($"{rows[^1].Epoch}: AUC {rows[^1].Auc.ToString("0.0000", CultureInfo.InvariantCulture)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies)");
+            var d = Diagnostics(session, clips, cfg, foreground);
+            rows.Add((Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup), 4), Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4)));
+            Console.WriteLine($"{rows[^1].Epoch}: AUC {rows[^1].Auc.ToString("0.0000", CultureInfo.InvariantCulture)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies)"
+                + $"; not used for selection: local AUC {rows[^1].LocalAuc.ToString("0.0000", CultureInfo.InvariantCulture)}, crowd correlation {rows[^1].CrowdCorrelation.ToString("0.000", CultureInfo.InvariantCulture)}");
         }
         // Highest AUC; ties go to the later epoch (more training at equal validation).
         int best = Enumerable.Range(0, rows.Count).OrderByDescending(i => rows[i].Auc).ThenByDescending(i => i).First();
@@ -62,10 +65,68 @@ public static class SelectEpochCommand
         {
             rule = $"frame-level AUC: held-out training clips {string.Join(",", clipNames)} (normal) vs the same clips played {speedup.ToString(CultureInfo.InvariantCulture)}x faster",
             selected = rows[best].Epoch,
-            epochs = rows.Select(r => new { epoch = r.Epoch, auc = r.Auc }),
+            epochs = rows.Select(r => new { epoch = r.Epoch, auc = r.Auc, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
+            diagnostics = "not used for selection: local_auc = held-out clips vs their copies with only the top or only the bottom half "
+                + "played 2x faster; crowd_correlation = Pearson correlation of the score with the foreground fraction "
+                + "(|frame - per-pixel median of the clip| > 18) over the held-out normal frames (high: the score follows crowd size)",
         }, StudentConfig.Json));
         Console.WriteLine($"selected {rows[best].Epoch} (AUC {rows[best].Auc.ToString("0.0000", CultureInfo.InvariantCulture)}) -> {Path.Combine(selectedDir, "student.onnx")}");
         return 0;
+    }
+
+    /// <summary>
+    /// Diagnostics recorded next to the selection AUC, not used by it: AUC of the clips against their half-frame 2x
+    /// copies (a local too-fast object among normal ones), and the correlation of the normal frames' scores with their
+    /// foreground fraction (a student that follows crowd size instead of anomalies scores crowded normal frames high).
+    /// </summary>
+    public static (double LocalAuc, double CrowdCorrelation) Diagnostics(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg, IReadOnlyList<double[]> foreground)
+    {
+        var scores = new List<double>();
+        var labels = new List<int>();
+        var normalScores = new List<double>();
+        var normalForeground = new List<double>();
+        for (int c = 0; c < clips.Count; c++)
+        {
+            var normal = ScoreCommand.ScoreClip(session, clips[c], cfg, 32).Scores;
+            normalScores.AddRange(normal.Select(v => (double)v));
+            normalForeground.AddRange(foreground[c]);
+            foreach (var region in new[] { SpeedRegion.Top, SpeedRegion.Bottom })
+            {
+                scores.AddRange(normal.Select(v => (double)v));
+                labels.AddRange(Enumerable.Repeat(0, normal.Length));
+                var s = ScoreCommand.ScoreClip(session, StudentInput.SpedUp(clips[c], 2, region), cfg, 32).Scores;
+                scores.AddRange(s.Select(v => (double)v));
+                labels.AddRange(Enumerable.Repeat(1, s.Length));
+            }
+        }
+        return (FrameAuc.Compute(scores, labels) ?? double.NaN, Pearson(normalScores, normalForeground));
+    }
+
+    /// <summary>Per frame: the fraction of pixels differing by more than 18 gray levels from the clip's per-pixel median (first channel).</summary>
+    public static double[] ForegroundFractions(ClipFrames clip)
+    {
+        int n = clip.Width * clip.Height, ch = clip.Channels;
+        var median = new byte[n];
+        var column = new byte[clip.Frames.Count];
+        for (int p = 0; p < n; p++)
+        {
+            for (int f = 0; f < column.Length; f++) column[f] = clip.Frames[f][p * ch];
+            Array.Sort(column);
+            median[p] = column[column.Length / 2];
+        }
+        return clip.Frames.Select(fr =>
+        {
+            int fg = 0;
+            for (int p = 0; p < n; p++) if (Math.Abs(fr[p * ch] - median[p]) > 18) fg++;
+            return (double)fg / n;
+        }).ToArray();
+    }
+
+    public static double Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < x.Count; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) * (x[i] - mx); syy += (y[i] - my) * (y[i] - my); }
+        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : double.NaN;
     }
 
     /// <summary>Frame-level AUC of the student's frame scores: the clips (label 0) against their sped-up copies (label 1).</summary>
