@@ -35,6 +35,17 @@ public class DataAndScoringTests
     }
 
     [Fact]
+    public void Lambda_per_teacher_is_parsed_and_bad_weights_fail_clearly()
+    {
+        var l = TrainCommand.ParseLambda(["t1=1", "t2=0.5"]);
+        Assert.Equal(1.0, l["t1"]);
+        Assert.Equal(0.5, l["t2"]);
+        Assert.Empty(TrainCommand.ParseLambda([]));
+        foreach (var bad in new[] { "t1", "=1", "t1=-1", "t1=x", "t1=Infinity" })
+            Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => TrainCommand.ParseLambda([bad]));
+    }
+
+    [Fact]
     public void A_half_frame_copy_takes_the_top_rows_from_the_fast_frame_at_the_students_input_size()
     {
         var cfg = StudentConfig.ForProfile("cpu");

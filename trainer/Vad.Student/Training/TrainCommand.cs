@@ -23,6 +23,7 @@ public static class TrainCommand
           --mode M            per-teacher (default) | three-class | two-branch   multi-teacher adversarial variant
           --no-adversarial    plain KD (no discriminators)
           --alpha A           adversarial weight (default 0.1);  --lr (1e-4)  --weight-decay (1e-5)
+          --lambda t1=1,t2=1  distillation weight lambda_T per teacher (default 1 each, the paper's)
           --frames 1|3        override the profile's frames;  --seed N (42);  --threads N (torch intra-op threads, default 1)
           --run DIR           run folder (default runs/student/<dataset>-<profile>); an existing run resumes
           --max-steps N       stop after N steps in total (smoke runs; resumable)
@@ -39,6 +40,20 @@ public static class TrainCommand
                               without any test data
         Without teacher maps yet, phase 1 runs and the run stops before phase 2; run the same command again later.
         """;
+
+    /// <summary>"t1=1,t2=0.5" (as separate list items) -> lambda_T per teacher name; each a finite number >= 0.</summary>
+    public static Dictionary<string, double> ParseLambda(IReadOnlyList<string> items)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (var item in items)
+        {
+            int eq = item.IndexOf('=');
+            if (eq <= 0 || !double.TryParse(item.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= 0) || double.IsInfinity(v))
+                throw new CommandArgsException($"--lambda: '{item}' is not TEACHER=WEIGHT with a weight >= 0 (e.g. t1=1,t2=0.5)");
+            result[item[..eq]] = v;
+        }
+        return result;
+    }
 
     /// <summary>Where <c>--export-epochs</c> writes the model after distillation epoch <paramref name="epoch"/> (1-based).</summary>
     public static string EpochExportPath(string runDir, int epoch) => Path.Combine(runDir, "epochs", $"epoch-{epoch:00}.onnx");
@@ -91,6 +106,7 @@ public static class TrainCommand
         var trainVideos = dataset.Train.Where(v => !holdOut.Contains(v.Name)).ToList();
         bool exportEpochs = args.Flag("export-epochs");
         string runDir = Path.GetFullPath(args.Get("run") ?? RepoPaths.Resolve(Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
+        var lambdaByTeacher = ParseLambda(args.GetAll("lambda"));
         args.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
@@ -121,6 +137,14 @@ public static class TrainCommand
         if (!haveMaps) Log($"no teacher maps under {teachersRoot ?? "(no --teachers)"}/maps: phase 1 only, phase 2 when they exist");
         var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null);
         foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
+        if (lambdaByTeacher.Count > 0 && data.Teachers.Count > 0)
+        {
+            var unknown = lambdaByTeacher.Keys.Where(t => !data.Teachers.Contains(t)).ToList();
+            if (unknown.Count > 0) throw new CommandArgsException($"--lambda: no teacher {string.Join(", ", unknown)} (teachers: {string.Join(", ", data.Teachers)})");
+            options = options with { Lambda = data.Teachers.Select(t => lambdaByTeacher.GetValueOrDefault(t, 1.0)).ToArray() };
+            File.WriteAllText(Path.Combine(runDir, "train-options.json"), JsonSerializer.Serialize(options, StudentConfig.Json));
+            Log($"lambda: {string.Join(", ", data.Teachers.Select((t, i) => $"{t} {options.Lambda![i].ToString(CultureInfo.InvariantCulture)}"))}");
+        }
 
         var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is { } k ? $"train played {k.Factor.ToString(CultureInfo.InvariantCulture)}x faster{(k.Region == SpeedRegion.Frame ? "" : $" in the {k.Region.ToString().ToLowerInvariant()} half")}" : "train"))} " +
                                   $"({clips.Count} clips, {data.Count} frames{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
