@@ -60,6 +60,12 @@ public sealed class ScoreCommandTests
         Assert.Equal("train-x2", maps.Header.Split);
         Assert.False(Directory.Exists(Path.Combine(outDir, "maps", "t1", "train")), "a sped-up copy must not overwrite the clip's own maps");
         Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "0", "--out", outDir, "--models", models]));
+        // Half-frame copy: its own split, as long as the whole-frame copy; a region without a speed-up is refused.
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--region", "bottom", "--out", outDir, "--models", models]));
+        var bottom = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, "t2", "train-x2-bottom", "01"));
+        Assert.Equal(5, bottom.Frames.Count);
+        Assert.Equal("train-x2-bottom", bottom.Header.Split);
+        Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--region", "top", "--out", outDir, "--models", models]));
         Directory.Delete(root, true);
     }
 }
