@@ -81,8 +81,8 @@ public sealed class ObjectTrackTests
     [Fact]
     public void Iou_of_identical_disjoint_and_half_overlapping_boxes()
     {
-        Assert.Equal(1.0, ObjectTracks.Iou(new Rect(0, 0, 10, 10), new Rect(0, 0, 10, 10)), 9);
-        Assert.Equal(0.0, ObjectTracks.Iou(new Rect(0, 0, 10, 10), new Rect(10, 0, 10, 10)), 9);
-        Assert.Equal(50.0 / 150, ObjectTracks.Iou(new Rect(0, 0, 10, 10), new Rect(5, 0, 10, 10)), 9);
+        Assert.Equal(1.0, Vad.Teachers.Detection.BoxOverlap.Iou(new Rect(0, 0, 10, 10), new Rect(0, 0, 10, 10)), 9);
+        Assert.Equal(0.0, Vad.Teachers.Detection.BoxOverlap.Iou(new Rect(0, 0, 10, 10), new Rect(10, 0, 10, 10)), 9);
+        Assert.Equal(50.0 / 150, Vad.Teachers.Detection.BoxOverlap.Iou(new Rect(0, 0, 10, 10), new Rect(5, 0, 10, 10)), 9);
     }
 }

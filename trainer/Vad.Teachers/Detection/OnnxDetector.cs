@@ -88,19 +88,11 @@ public sealed class OnnxDetector : IObjectDetector
             var sorted = group.OrderByDescending(c => c.Conf).ToList();
             var keep = new List<(Rect Box, float Conf, int Cls)>();
             foreach (var c in sorted)
-                if (keep.All(k => Iou(k.Box, c.Box) <= _nmsThreshold)) keep.Add(c);
+                if (keep.All(k => BoxOverlap.Iou(k.Box, c.Box) <= _nmsThreshold)) keep.Add(c);
             foreach (var k in keep)
                 kept.Add(new DetectedObject(k.Box, k.Conf, _classNames is not null && k.Cls < _classNames.Length ? _classNames[k.Cls] : $"class{k.Cls}"));
         }
         return kept;
-    }
-
-    public static float Iou(Rect a, Rect b)
-    {
-        var i = a & b;
-        if (i.Width <= 0 || i.Height <= 0) return 0f;
-        float inter = i.Width * i.Height;
-        return inter / (a.Width * a.Height + b.Width * b.Height - inter);
     }
 
     public void Dispose() => _session.Dispose();
