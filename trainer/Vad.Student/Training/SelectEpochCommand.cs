@@ -50,8 +50,9 @@ public static class SelectEpochCommand
         foreach (var path in epochs)
         {
             using var session = new StudentSession(path, threads);
-            var d = Diagnostics(session, clips, cfg, foreground);
-            rows.Add((Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup), 4), Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4)));
+            var normal = NormalScores(session, clips, cfg);
+            var d = Diagnostics(session, clips, cfg, foreground, normal);
+            rows.Add((Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup, normal), 4), Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4)));
             Console.WriteLine($"{rows[^1].Epoch}: AUC {rows[^1].Auc.ToString("0.0000", CultureInfo.InvariantCulture)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies)"
                 + $"; not used for selection: local AUC {rows[^1].LocalAuc.ToString("0.0000", CultureInfo.InvariantCulture)}, crowd correlation {rows[^1].CrowdCorrelation.ToString("0.000", CultureInfo.InvariantCulture)}");
         }
@@ -79,16 +80,17 @@ public static class SelectEpochCommand
     /// copies (a local too-fast object among normal ones), and the correlation of the normal frames' scores with their
     /// foreground fraction (a student that follows crowd size instead of anomalies scores crowded normal frames high).
     /// </summary>
-    public static (double LocalAuc, double CrowdCorrelation) Diagnostics(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg, IReadOnlyList<double[]> foreground)
+    public static (double LocalAuc, double CrowdCorrelation) Diagnostics(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg,
+        IReadOnlyList<double[]> foreground, IReadOnlyList<float[]> normalScores)
     {
         var scores = new List<double>();
         var labels = new List<int>();
-        var normalScores = new List<double>();
+        var normalPooled = new List<double>();
         var normalForeground = new List<double>();
         for (int c = 0; c < clips.Count; c++)
         {
-            var normal = ScoreCommand.ScoreClip(session, clips[c], cfg, 32).Scores;
-            normalScores.AddRange(normal.Select(v => (double)v));
+            var normal = normalScores[c];
+            normalPooled.AddRange(normal.Select(v => (double)v));
             normalForeground.AddRange(foreground[c]);
             foreach (var region in new[] { SpeedRegion.Top, SpeedRegion.Bottom })
             {
@@ -99,7 +101,7 @@ public static class SelectEpochCommand
                 labels.AddRange(Enumerable.Repeat(1, s.Length));
             }
         }
-        return (FrameAuc.Compute(scores, labels) ?? double.NaN, Pearson(normalScores, normalForeground));
+        return (FrameAuc.Compute(scores, labels) ?? double.NaN, Pearson(normalPooled, normalForeground));
     }
 
     /// <summary>Per frame: the fraction of pixels differing by more than 18 gray levels from the clip's per-pixel median (first channel).</summary>
@@ -130,17 +132,24 @@ public static class SelectEpochCommand
     }
 
     /// <summary>Frame-level AUC of the student's frame scores: the clips (label 0) against their sped-up copies (label 1).</summary>
-    public static double ValidationAuc(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg, double speedup)
+    public static double ValidationAuc(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg, double speedup) =>
+        ValidationAuc(session, clips, cfg, speedup, NormalScores(session, clips, cfg));
+
+    /// <summary>As above, with the clips' own (label 0) scores already computed (<see cref="NormalScores"/>).</summary>
+    public static double ValidationAuc(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg, double speedup, IReadOnlyList<float[]> normalScores)
     {
         var scores = new List<double>();
         var labels = new List<int>();
-        foreach (var clip in clips)
-            foreach (var (copy, label) in new[] { (clip, 0), (StudentInput.SpedUp(clip, speedup), 1) })
+        for (int c = 0; c < clips.Count; c++)
+            foreach (var (s, label) in new[] { (normalScores[c], 0), (ScoreCommand.ScoreClip(session, StudentInput.SpedUp(clips[c], speedup), cfg, 32).Scores, 1) })
             {
-                var s = ScoreCommand.ScoreClip(session, copy, cfg, 32).Scores;
                 scores.AddRange(s.Select(v => (double)v));
                 labels.AddRange(Enumerable.Repeat(label, s.Length));
             }
         return FrameAuc.Compute(scores, labels) ?? double.NaN;
     }
+
+    /// <summary>The student's frame scores of each held-out clip as it is (the negatives of every validation).</summary>
+    public static float[][] NormalScores(StudentSession session, IReadOnlyList<ClipFrames> clips, StudentConfig cfg) =>
+        clips.Select(c => ScoreCommand.ScoreClip(session, c, cfg, 32).Scores).ToArray();
 }

@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using Vad.Teachers.Detection;
 
 namespace Vad.Teachers.Teachers;
 
@@ -25,15 +26,6 @@ public static class ObjectTracks
 {
     public const double MinIou = 0.2;
 
-    public static double Iou(Rect a, Rect b)
-    {
-        int x0 = Math.Max(a.X, b.X), y0 = Math.Max(a.Y, b.Y);
-        int x1 = Math.Min(a.X + a.Width, b.X + b.Width), y1 = Math.Min(a.Y + a.Height, b.Y + b.Height);
-        if (x1 <= x0 || y1 <= y0) return 0;
-        double inter = (double)(x1 - x0) * (y1 - y0);
-        return inter / ((double)a.Width * a.Height + (double)b.Width * b.Height - inter);
-    }
-
     /// <summary>Index of the best-IoU box in <paramref name="others"/> (at least <see cref="MinIou"/>), or -1.</summary>
     public static int BestLink(Rect box, IReadOnlyList<Rect> others)
     {
@@ -41,23 +33,20 @@ public static class ObjectTracks
         double bestIou = MinIou;
         for (int j = 0; j < others.Count; j++)
         {
-            double v = Iou(box, others[j]);
+            double v = BoxOverlap.Iou(box, others[j]);
             if (v >= bestIou) { bestIou = v; best = j; }
         }
         return best;
     }
 
-    /// <summary>
-    /// Smoothed copy of <paramref name="scores"/> (per frame, per object, aligned with <paramref name="boxes"/>). NaN marks
-    /// an object the teacher does not score: chains pass through it, its value is not used, and it stays NaN.
-    /// </summary>
-    public static float[][] Smooth(IReadOnlyList<IReadOnlyList<Rect>> boxes, IReadOnlyList<float[]> scores, TrackSmoothing smoothing)
+    /// <summary>Each object's best-IoU link in the previous and in the next frame (-1: none), per frame and object.</summary>
+    public sealed record Links(int[][] Previous, int[][] Next)
     {
-        if (boxes.Count != scores.Count) throw new ArgumentException("boxes and scores differ in frame count");
-        if (!TrackSmoothing.Statistics.Contains(smoothing.Statistic)) throw new ArgumentException($"unknown track statistic '{smoothing.Statistic}'");
-        if (smoothing.Window < 0) throw new ArgumentException("track window must be >= 0");
-        var result = scores.Select(s => (float[])s.Clone()).ToArray();
-        if (smoothing.Window == 0) return result;
+        public int Frames => Previous.Length;
+    }
+
+    public static Links Link(IReadOnlyList<IReadOnlyList<Rect>> boxes)
+    {
         int n = boxes.Count;
         var prev = new int[n][];
         var next = new int[n][];
@@ -66,9 +55,30 @@ public static class ObjectTracks
             prev[f] = boxes[f].Select(b => f > 0 ? BestLink(b, boxes[f - 1]) : -1).ToArray();
             next[f] = boxes[f].Select(b => f + 1 < n ? BestLink(b, boxes[f + 1]) : -1).ToArray();
         }
+        return new Links(prev, next);
+    }
+
+    /// <summary>
+    /// Smoothed copy of <paramref name="scores"/> (per frame, per object, aligned with <paramref name="boxes"/>). NaN marks
+    /// an object the teacher does not score: chains pass through it, its value is not used, and it stays NaN.
+    /// </summary>
+    public static float[][] Smooth(IReadOnlyList<IReadOnlyList<Rect>> boxes, IReadOnlyList<float[]> scores, TrackSmoothing smoothing) =>
+        Smooth(Link(boxes), scores, smoothing);
+
+    /// <summary>As <see cref="Smooth(IReadOnlyList{IReadOnlyList{Rect}}, IReadOnlyList{float[]}, TrackSmoothing)"/>, with the
+    /// links computed once for several scorings of the same objects.</summary>
+    public static float[][] Smooth(Links links, IReadOnlyList<float[]> scores, TrackSmoothing smoothing)
+    {
+        if (links.Frames != scores.Count) throw new ArgumentException("boxes and scores differ in frame count");
+        if (!TrackSmoothing.Statistics.Contains(smoothing.Statistic)) throw new ArgumentException($"unknown track statistic '{smoothing.Statistic}'");
+        if (smoothing.Window < 0) throw new ArgumentException("track window must be >= 0");
+        var result = scores.Select(s => (float[])s.Clone()).ToArray();
+        if (smoothing.Window == 0) return result;
+        int n = links.Frames;
+        var (prev, next) = (links.Previous, links.Next);
         var values = new List<float>();
         for (int f = 0; f < n; f++)
-            for (int k = 0; k < boxes[f].Count; k++)
+            for (int k = 0; k < scores[f].Length; k++)
             {
                 if (float.IsNaN(scores[f][k])) continue;
                 values.Clear();

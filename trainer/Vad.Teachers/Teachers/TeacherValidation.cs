@@ -128,7 +128,7 @@ public static class TeacherValidation
         IReadOnlyList<(FrameObjects[] Frames, int Label)> sequences, string teacher, Dictionary<string, double> aucs, bool[] truncatedOptions)
     {
         var labels = sequences.SelectMany(s => s.Frames.Select(_ => s.Label)).ToArray();
-        var boxes = sequences.Select(s => s.Frames.Select(fo => (IReadOnlyList<Rect>)fo.Objects.Select(o => o.Box).ToList()).ToList()).ToList();
+        var links = sequences.Select(s => ObjectTracks.Link(s.Frames.Select(fo => (IReadOnlyList<Rect>)fo.Objects.Select(o => o.Box).ToList()).ToList())).ToList();
         double AucOf(TrackSmoothing sm, bool truncated)
         {
             var scores = new List<double>();
@@ -137,7 +137,7 @@ public static class TeacherValidation
                 var ruleScores = sequences[q].Frames
                     .Select(fo => fo.Raw.Select((r, k) => !fo.Truncated[k] ? models.Score(rule, r)
                         : truncated ? models.Score(rule, models.EdgeCalibrated(r)) : float.NaN).ToArray()).ToList();
-                scores.AddRange(ObjectTracks.Smooth(boxes[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
+                scores.AddRange(ObjectTracks.Smooth(links[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
             }
             double auc = Auc([.. scores], labels);
             aucs[$"{teacher} smoothing {rule} {sm}{(truncated && truncatedOptions.Length > 1 ? " +truncated" : "")}"] = Math.Round(auc, 4);
