@@ -67,11 +67,11 @@ public static class TeacherValidation
             TruncatedStats = !allObjects && normalEdgeObjects.Count >= 20 ? WithMissingStats([], normalEdgeObjects) : [],
         };
         var aucs = new Dictionary<string, double>();
-        ScoreRule Best(string[] comps)
+        ScoreRule Best(string[] comps, bool allComponents = false)
         {
             ScoreRule? best = null;
             double bestAuc = -1;
-            foreach (var rule in Candidates(comps))
+            foreach (var rule in Candidates(comps).Where(r => !allComponents || r.Components.Length == comps.Length))
             {
                 var scores = frames.Select(f => f.Raw.Length == 0 ? 0.0 : f.Raw.Max(r => (double)models.Score(rule, r))).ToArray();
                 double auc = Auc(scores, labels);
@@ -81,7 +81,7 @@ public static class TeacherValidation
             return best!;
         }
         var t1Motion = Best(TeacherModels.T1Components);
-        var t2 = Best(TeacherModels.T2Components);
+        var t2 = Best(TeacherModels.T2Components, models.Config.T2PaperCombination);
         // The sped-up validation holds motion anomalies only, so appearance components cannot win there. The appearance
         // validation ranks them on their own; with T1AppearancePart, T1 is the paper's sum of an appearance part (chosen
         // there) and the motion part (chosen above). Off by default: it lowers the sped-up validation AUC.
