@@ -46,9 +46,9 @@ public sealed record TeacherConfig
     /// T2's object score is the paper's combination of all its proxy tasks (arrow of time, motion irregularity,
     /// middle-box prediction); only the scale (probability or z) and the track smoothing are chosen on the validation.
     /// Off: the validation picks the subset, and as its sped-up copies are the irregularity task's own pseudo-anomaly it
-    /// always picks irregularity alone (teachers up to v12).
+    /// always picks irregularity alone (teachers up to v12; v13 turned it on).
     /// </summary>
-    public bool T2PaperCombination { get; init; }
+    public bool T2PaperCombination { get; init; } = true;
     /// <summary>
     /// Smallest side (pixels) of the square T2's stack crops are cut from. 32 (T2's input size): a small box (often a
     /// fragment of a person) is not upsampled but seen with its surroundings; teachers trained before this setting
