@@ -71,6 +71,44 @@ public sealed class SelectEpochTests : IDisposable
     }
 
     [Fact]
+    public void Over_several_runs_the_best_eligible_epoch_is_selected_and_the_crowd_filter_excludes_epochs()
+    {
+        var cfg = TrainerTests.Tiny();
+        string runA = Path.Combine(dir, "a"), runB = Path.Combine(dir, "b");
+        int seed = 0;
+        foreach (var run in new[] { runA, runB })
+            for (int e = 1; e <= 2; e++)
+            {
+                using var net = new StudentNetwork(cfg);
+                ModelTests.RandomiseNorms(net, ++seed);
+                TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
+            }
+        string dataset = Dataset();
+        string outDir = Path.Combine(dir, "out");
+        Assert.Equal(0, SelectEpochCommand.Run(["--run", $"{runA},{runB}", "--dataset", dataset, "--clips", "14", "--threads", "1", "--out", outDir]));
+        var rows = new[] { runA, runB }.SelectMany(run =>
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "selection.json")));
+            return doc.RootElement.GetProperty("epochs").EnumerateArray().Select(r => (Run: run, Epoch: r.GetProperty("epoch").GetString()!,
+                Auc: r.GetProperty("auc").GetDouble(), Crowd: r.GetProperty("crowd_correlation").GetDouble())).ToList();
+        }).ToList();
+        Assert.Equal(4, rows.Count);
+        var best = rows.OrderByDescending(r => r.Auc).First();
+        Assert.Equal(File.ReadAllBytes(Path.Combine(best.Run, "epochs", best.Epoch + ".onnx")), File.ReadAllBytes(Path.Combine(outDir, "student.onnx")));
+
+        // A threshold just below the best epoch's crowd correlation makes it (and every epoch above it) ineligible.
+        double threshold = best.Crowd - 1e-4;
+        var eligible = rows.Where(r => r.Crowd <= threshold).ToList();
+        Assert.Equal(0, SelectEpochCommand.Run(["--run", $"{runA},{runB}", "--dataset", dataset, "--clips", "14", "--threads", "1", "--out", outDir,
+            "--max-crowd-correlation", threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        var expected = eligible.Count > 0 ? eligible.OrderByDescending(r => r.Auc).First() : best;
+        Assert.Equal(File.ReadAllBytes(Path.Combine(expected.Run, "epochs", expected.Epoch + ".onnx")), File.ReadAllBytes(Path.Combine(outDir, "student.onnx")));
+        if (eligible.Count > 0) Assert.NotEqual((best.Run, best.Epoch), (expected.Run, expected.Epoch));
+        using var selection = JsonDocument.Parse(File.ReadAllText(Path.Combine(runB, "selection.json")));
+        Assert.Contains("crowd_correlation <=", selection.RootElement.GetProperty("rule").GetString());
+    }
+
+    [Fact]
     public void Foreground_fraction_counts_pixels_away_from_the_clips_median_and_pearson_is_exact()
     {
         // 9 frames of 10 pixels, background 100; the last four have 1-4 pixels at 200 (the per-pixel median stays
@@ -95,5 +133,6 @@ public sealed class SelectEpochTests : IDisposable
         string dataset = Dataset();
         Assert.Throws<FileNotFoundException>(() => SelectEpochCommand.Run(["--run", Path.Combine(dir, "none"), "--dataset", dataset, "--clips", "14"]));
         Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", dir, "--dataset", dataset]));
+        Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", dir, "--dataset", dataset, "--clips", "14", "--max-crowd-correlation", "2"]));
     }
 }

@@ -12,67 +12,107 @@ using Vad.Student.Scoring;
 namespace Vad.Student.Training;
 
 /// <summary>
-/// <c>./vad select-epoch --run DIR --dataset DIR --clips 14,15,16</c>: model selection on training data only. Every
-/// epoch exported by <c>train --export-epochs</c> scores the held-out normal training clips (negatives) and the same
-/// clips played faster (positives: objects moving too fast, the teachers' own validation); the epoch with the highest
-/// frame-level AUC is copied to <c>&lt;run&gt;/selected/student.onnx</c> (+ manifest), the table to selection.json.
+/// <c>./vad select-epoch --run DIR[,DIR...] --dataset DIR --clips 14,15,16</c>: model selection on training data only.
+/// Every epoch exported by <c>train --export-epochs</c> scores the held-out normal training clips (negatives) and the
+/// same clips played faster (positives: objects moving too fast, the teachers' own validation); the epoch with the
+/// highest frame-level AUC - over all the runs named, among the epochs whose normal-frame scores do not follow crowd
+/// size beyond <c>--max-crowd-correlation</c> when given - is copied to <c>selected/student.onnx</c> (+ manifest) of the
+/// first run (or <c>--out</c>), each run's table to its selection.json.
 /// </summary>
 public static class SelectEpochCommand
 {
     public const string Usage = """
-        usage: ./vad select-epoch --run DIR --dataset DIR --clips 14,15,16 [--speedup 1.25] [--threads N]
-          --clips     training clips the run held out (train --hold-out): never distilled on, no labels needed
+        usage: ./vad select-epoch --run DIR[,DIR...] --dataset DIR --clips 14,15,16 [--speedup 1.25]
+                                  [--max-crowd-correlation C] [--out DIR] [--threads N]
+          --run       one run folder, or several (trained on the same held-out clips): the best epoch over all of them
+          --clips     training clips the runs held out (train --hold-out): never distilled on, no labels needed
           --speedup   positives: those clips played this much faster (default 1.25: every 5th frame dropped)
-        Scores every <run>/epochs/epoch-NN.onnx; writes <run>/selection.json and <run>/selected/student.onnx (+ .json).
+          --max-crowd-correlation
+                      epochs whose scores on the held-out normal frames correlate with their foreground fraction above
+                      C are not eligible (a normal frame's score must not rise with the number of people in it)
+          --out       folder for the selected student.onnx (+ .json); default <first run>/selected
+        Scores every <run>/epochs/epoch-NN.onnx; writes <run>/selection.json per run and the selected model.
         """;
+
+    private sealed record EpochRow(string Run, string Path, string Epoch, double Auc, double LocalAuc, double CrowdCorrelation);
 
     public static int Run(string[] argv)
     {
         var args = new CommandArgs(argv, "help");
         if (args.Flag("help")) { Console.WriteLine(Usage); return 0; }
-        string runDir = args.Require("run");
+        var runDirs = args.GetAll("run").ToList();
         var dataset = VideoDataset.Open(args.Require("dataset"));
         var clipNames = args.GetAll("clips");
         double speedup = args.GetDouble("speedup", 1.25);
+        double? maxCrowd = args.Has("max-crowd-correlation") ? args.GetDouble("max-crowd-correlation", 1) : null;
         int threads = args.GetInt("threads", 0);
+        string? outDir = args.Get("out");
         args.RejectUnknown();
+        if (runDirs.Count == 0) throw new CommandArgsException("--run: name the run folder(s)");
         if (clipNames.Count == 0) throw new CommandArgsException("--clips: name the held-out training clips");
         if (!(speedup > 1) || double.IsInfinity(speedup)) throw new CommandArgsException("--speedup must be a number > 1");
-        var epochs = Directory.Exists(Path.Combine(runDir, "epochs"))
-            ? Directory.GetFiles(Path.Combine(runDir, "epochs"), "epoch-*.onnx").Order(StringComparer.Ordinal).ToArray() : [];
-        if (epochs.Length == 0) throw new FileNotFoundException($"no epoch exports in {Path.Combine(runDir, "epochs")} (train with --export-epochs)");
+        if (maxCrowd is { } mc && !(mc is >= -1 and <= 1)) throw new CommandArgsException("--max-crowd-correlation must be in [-1, 1]");
+        var epochsByRun = runDirs.Select(runDir =>
+        {
+            var found = Directory.Exists(Path.Combine(runDir, "epochs"))
+                ? Directory.GetFiles(Path.Combine(runDir, "epochs"), "epoch-*.onnx").Order(StringComparer.Ordinal).ToArray() : [];
+            if (found.Length == 0) throw new FileNotFoundException($"no epoch exports in {Path.Combine(runDir, "epochs")} (train with --export-epochs)");
+            return (Run: runDir, Epochs: found);
+        }).ToList();
         var videos = clipNames.Select(n => dataset.Train.FirstOrDefault(v => v.Name == n) ?? throw new CommandArgsException($"--clips: no training clip {n}")).ToList();
-        var manifest = StudentManifest.Load(StudentManifest.PathFor(epochs[0]));
-        var cfg = StudentConfig.FromManifest(manifest);
-        var clips = videos.Select(v => StudentInput.Decode(v, cfg)).ToList();
-        var rows = new List<(string Epoch, double Auc, double LocalAuc, double CrowdCorrelation)>();
-        var foreground = clips.Select(ForegroundFractions).ToList();
-        foreach (var path in epochs)
+        var cfg = StudentConfig.FromManifest(StudentManifest.Load(StudentManifest.PathFor(epochsByRun[0].Epochs[0])));
+        foreach (var (run, found) in epochsByRun.Skip(1))
         {
-            using var session = new StudentSession(path, threads);
-            var normal = NormalScores(session, clips, cfg);
-            var d = Diagnostics(session, clips, cfg, foreground, normal);
-            rows.Add((Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup, normal), 4), Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4)));
-            Console.WriteLine($"{rows[^1].Epoch}: AUC {rows[^1].Auc.ToString("0.0000", CultureInfo.InvariantCulture)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies)"
-                + $"; not used for selection: local AUC {rows[^1].LocalAuc.ToString("0.0000", CultureInfo.InvariantCulture)}, crowd correlation {rows[^1].CrowdCorrelation.ToString("0.000", CultureInfo.InvariantCulture)}");
+            var other = StudentConfig.FromManifest(StudentManifest.Load(StudentManifest.PathFor(found[0])));
+            if ((other.InputWidth, other.InputHeight, other.Channels, other.Frames, other.StrideT) != (cfg.InputWidth, cfg.InputHeight, cfg.Channels, cfg.Frames, cfg.StrideT))
+                throw new CommandArgsException($"--run: {run} takes {other.InputWidth}x{other.InputHeight}x{other.Channels} x{other.Frames} frames, "
+                    + $"{runDirs[0]} {cfg.InputWidth}x{cfg.InputHeight}x{cfg.Channels} x{cfg.Frames}: select among runs with the same input");
         }
-        // Highest AUC; ties go to the later epoch (more training at equal validation).
-        int best = Enumerable.Range(0, rows.Count).OrderByDescending(i => rows[i].Auc).ThenByDescending(i => i).First();
-        string selectedDir = Path.Combine(runDir, "selected");
+        var clips = videos.Select(v => StudentInput.Decode(v, cfg)).ToList();
+        var foreground = clips.Select(ForegroundFractions).ToList();
+        var rows = new List<EpochRow>();
+        foreach (var (run, found) in epochsByRun)
+            foreach (var path in found)
+            {
+                using var session = new StudentSession(path, threads);
+                var normal = NormalScores(session, clips, cfg);
+                var d = Diagnostics(session, clips, cfg, foreground, normal);
+                var row = new EpochRow(run, path, Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup, normal), 4),
+                    Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4));
+                rows.Add(row);
+                Console.WriteLine($"{(runDirs.Count > 1 ? run + " " : "")}{row.Epoch}: AUC {F(row.Auc)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies)"
+                    + $"; local AUC {F(row.LocalAuc)} (not used), crowd correlation {row.CrowdCorrelation.ToString("0.000", CultureInfo.InvariantCulture)}"
+                    + (maxCrowd is { } m && row.CrowdCorrelation > m ? " (not eligible)" : ""));
+            }
+        var eligible = rows.Where(r => maxCrowd is not { } m || r.CrowdCorrelation <= m).ToList();
+        bool filtered = eligible.Count > 0;
+        if (!filtered)
+            Console.WriteLine($"no epoch has crowd correlation <= {maxCrowd}: selecting on the validation AUC alone");
+        // Highest AUC; ties go to the later epoch of the earlier-named run (more training at equal validation).
+        var pool = filtered ? eligible : rows;
+        var best = pool.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Auc).ThenBy(x => runDirs.IndexOf(x.r.Run)).ThenByDescending(x => x.i).First().r;
+        string selectedDir = outDir ?? Path.Combine(runDirs[0], "selected");
         Directory.CreateDirectory(selectedDir);
-        File.Copy(epochs[best], Path.Combine(selectedDir, "student.onnx"), overwrite: true);
-        File.Copy(StudentManifest.PathFor(epochs[best]), Path.Combine(selectedDir, "student.json"), overwrite: true);
-        File.WriteAllText(Path.Combine(runDir, "selection.json"), JsonSerializer.Serialize(new
-        {
-            rule = $"frame-level AUC: held-out training clips {string.Join(",", clipNames)} (normal) vs the same clips played {speedup.ToString(CultureInfo.InvariantCulture)}x faster",
-            selected = rows[best].Epoch,
-            epochs = rows.Select(r => new { epoch = r.Epoch, auc = r.Auc, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
-            diagnostics = "not used for selection: local_auc = held-out clips vs their copies with only the top or only the bottom half "
-                + "played 2x faster; crowd_correlation = Pearson correlation of the score with the foreground fraction "
-                + "(|frame - per-pixel median of the clip| > 18) over the held-out normal frames (high: the score follows crowd size)",
-        }, StudentConfig.Json));
-        Console.WriteLine($"selected {rows[best].Epoch} (AUC {rows[best].Auc.ToString("0.0000", CultureInfo.InvariantCulture)}) -> {Path.Combine(selectedDir, "student.onnx")}");
+        File.Copy(best.Path, Path.Combine(selectedDir, "student.onnx"), overwrite: true);
+        File.Copy(StudentManifest.PathFor(best.Path), Path.Combine(selectedDir, "student.json"), overwrite: true);
+        string rule = $"frame-level AUC: held-out training clips {string.Join(",", clipNames)} (normal) vs the same clips played {speedup.ToString(CultureInfo.InvariantCulture)}x faster"
+            + (maxCrowd is { } mx ? $", among epochs with crowd_correlation <= {mx.ToString(CultureInfo.InvariantCulture)}{(filtered ? "" : " (none was: AUC alone)")}" : "")
+            + (runDirs.Count > 1 ? $", over runs {string.Join(", ", runDirs)}" : "");
+        foreach (var run in runDirs)
+            File.WriteAllText(Path.Combine(run, "selection.json"), JsonSerializer.Serialize(new
+            {
+                rule,
+                selected = runDirs.Count > 1 ? $"{best.Run}: {best.Epoch}" : best.Epoch,
+                epochs = rows.Where(r => r.Run == run).Select(r => new { epoch = r.Epoch, auc = r.Auc, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
+                diagnostics = "local_auc (never used for selection) = held-out clips vs their copies with only the top or only the bottom half "
+                    + "played 2x faster; crowd_correlation = Pearson correlation of the score with the foreground fraction "
+                    + "(|frame - per-pixel median of the clip| > 18) over the held-out normal frames (high: the score follows crowd size; "
+                    + "used only with --max-crowd-correlation)",
+            }, StudentConfig.Json));
+        Console.WriteLine($"selected {(runDirs.Count > 1 ? best.Run + " " : "")}{best.Epoch} (AUC {F(best.Auc)}) -> {Path.Combine(selectedDir, "student.onnx")}");
         return 0;
+
+        static string F(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
     }
 
     /// <summary>
