@@ -26,6 +26,18 @@ public sealed class ComponentTests
     }
 
     [Fact]
+    public void Candidate_rules_are_every_subset_per_scale_or_only_the_papers_full_combination()
+    {
+        var subsets = TeacherValidation.Candidates(TeacherModels.T2Components).ToList();
+        Assert.Equal(2 * 7, subsets.Count);
+        Assert.Equal(subsets.Count, subsets.Select(r => r.ToString()).Distinct().Count());
+        var paper = TeacherValidation.Candidates(TeacherModels.T2Components, allComponents: true).ToList();
+        Assert.Equal(["probability", "z"], paper.Select(r => r.Scale).ToArray());
+        Assert.All(paper, r => Assert.Equal(TeacherModels.T2Components, r.Components));
+        Assert.True(new TeacherConfig().T2PaperCombination, "the paper's combination is the default since v13");
+    }
+
+    [Fact]
     public void Missing_component_statistics_come_from_normal_objects_and_existing_ones_are_kept()
     {
         var stats = TeacherModels.AllComponents.Where(c => c != "motion_energy").ToDictionary(c => c, _ => new ComponentStats(5, 2));

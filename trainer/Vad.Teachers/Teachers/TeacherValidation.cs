@@ -17,10 +17,12 @@ namespace Vad.Teachers.Teachers;
 /// </summary>
 public static class TeacherValidation
 {
-    public static IEnumerable<ScoreRule> Candidates(string[] components)
+    /// <summary>Candidate rules: each scale x each non-empty subset of the components, or (<paramref name="allComponents"/>,
+    /// the paper's combination) each scale with every component.</summary>
+    public static IEnumerable<ScoreRule> Candidates(string[] components, bool allComponents = false)
     {
         foreach (var scale in new[] { "probability", "z" })
-            for (int mask = 1; mask < 1 << components.Length; mask++)
+            for (int mask = allComponents ? (1 << components.Length) - 1 : 1; mask < 1 << components.Length; mask++)
                 yield return new ScoreRule(scale, components.Where((_, i) => (mask >> i & 1) == 1).ToArray());
     }
 
@@ -71,7 +73,7 @@ public static class TeacherValidation
         {
             ScoreRule? best = null;
             double bestAuc = -1;
-            foreach (var rule in Candidates(comps).Where(r => !allComponents || r.Components.Length == comps.Length))
+            foreach (var rule in Candidates(comps, allComponents))
             {
                 var scores = frames.Select(f => f.Raw.Length == 0 ? 0.0 : f.Raw.Max(r => (double)models.Score(rule, r))).ToArray();
                 double auc = Auc(scores, labels);
@@ -84,7 +86,7 @@ public static class TeacherValidation
         var t2 = Best(TeacherModels.T2Components, models.Config.T2PaperCombination);
         // The sped-up validation holds motion anomalies only, so appearance components cannot win there. The appearance
         // validation ranks them on their own; with T1AppearancePart, T1 is the paper's sum of an appearance part (chosen
-        // there) and the motion part (chosen above). Off by default: it lowers the sped-up validation AUC.
+        // there) and the motion part (chosen above). On by default since v14 (the sped-up validation is blind to appearance).
         var appearance = AppearanceValidation(models, detector, clips, ctx);
         var appLabels = appearance.Select(o => o.Label).ToArray();
         ScoreRule? appRule = null;
