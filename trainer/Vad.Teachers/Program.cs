@@ -282,12 +282,12 @@ public static class Program
     {
         bool header = !File.Exists(path);
         using var w = new StreamWriter(path, append: true);
-        if (header) w.WriteLine("split,video,frame,x,y,w,h," + string.Join(",", TeacherModels.AllComponents) + ",t1,t2");
+        if (header) w.WriteLine("split,video,frame,x,y,w,h,label," + string.Join(",", TeacherModels.AllComponents) + ",t1,t2");
         for (int f = 0; f < frames.Length; f++)
             for (int k = 0; k < frames[f].Objects.Count; k++)
             {
                 var b = frames[f].Objects[k].Box;
-                w.WriteLine(string.Join(",", new object[] { split, video, f, b.X, b.Y, b.Width, b.Height }
+                w.WriteLine(string.Join(",", new object[] { split, video, f, b.X, b.Y, b.Width, b.Height, frames[f].Objects[k].Label }
                     .Concat(frames[f].Raw[k].Select(v => (object)v.ToString("G6", CultureInfo.InvariantCulture)))
                     .Append(frames[f].T1[k].ToString("G6", CultureInfo.InvariantCulture)).Append(frames[f].T2[k].ToString("G6", CultureInfo.InvariantCulture))));
             }
