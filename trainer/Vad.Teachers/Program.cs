@@ -68,7 +68,7 @@ public static class Program
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
                vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
                vad teachers select --dataset DIR [--models DIR] [--t1-appearance yes|no] [--score-truncated yes|no]
-                                  [--t2-paper-combination yes|no]
+                                  [--t2-paper-combination yes|no] [--group-stats yes|no]
                                                     (re-run the rule selection on held-out training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
@@ -301,6 +301,7 @@ public static class Program
         bool? appearance = a.GetYesNo("t1-appearance");
         bool? truncated = a.GetYesNo("score-truncated");
         bool? t2Paper = a.GetYesNo("t2-paper-combination");
+        bool? groupStats = a.GetYesNo("group-stats");
         a.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
@@ -310,10 +311,20 @@ public static class Program
         if (t2Paper is { } tp) teachers.Config = teachers.Config with { T2PaperCombination = tp };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
-        ProgressBar().Start(ctx => teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx));
+        ProgressBar().Start(ctx =>
+        {
+            if (groupStats is { } gs)
+                teachers.Config = teachers.Config with
+                {
+                    GroupStats = gs ? TeacherValidation.GroupWindowStats(teachers, detector, Clips.List(dataset, "train"), ctx)
+                        ?? throw new InvalidOperationException("fewer than 20 group windows in the training clips: nothing to calibrate on") : [],
+                };
+            teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx);
+        });
         string selectCommand = $"./vad teachers select --dataset {dataset} --models {models}"
             + (appearance is { } ap ? $" --t1-appearance {(ap ? "yes" : "no")}" : "") + (truncated is { } t ? $" --score-truncated {(t ? "yes" : "no")}" : "")
-            + (t2Paper is { } p ? $" --t2-paper-combination {(p ? "yes" : "no")}" : "");
+            + (t2Paper is { } p ? $" --t2-paper-combination {(p ? "yes" : "no")}" : "")
+            + (groupStats is { } g ? $" --group-stats {(g ? "yes" : "no")}" : "");
         string? before = TeacherModels.SavedCommand(models);
         teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");

@@ -73,6 +73,14 @@ public sealed record TeacherConfig
     /// </summary>
     public Dictionary<string, ComponentStats> TruncatedStats { get; init; } = new();
 
+    /// <summary>
+    /// Statistics of each component over the windows cut from merged groups (<see cref="Detection.BackgroundSubtractionDetector.Split"/>)
+    /// in the normal frames of all training clips: on normal frames such windows score higher than whole objects, and the
+    /// calibration clips hold almost none. A group window's components are mapped onto the whole objects' scale like an
+    /// edge object's. Empty (teachers up to v14): no mapping.
+    /// </summary>
+    public Dictionary<string, ComponentStats> GroupStats { get; init; } = new();
+
     /// <summary>Whether <paramref name="teacher"/> scores objects whose box touches the frame edge.</summary>
     public bool ScoresTruncated(string teacher) => ScoreTruncatedObjects || TruncatedScoredBy.Contains(teacher);
     /// <summary>Validation positives drop every n-th frame of the held-out clips (5: 1.25x speed).</summary>
@@ -320,13 +328,20 @@ public sealed class TeacherModels : IDisposable
     /// An edge object's raw components mapped onto the scale of the other objects: v' = mean + std * (v - mean_edge) /
     /// std_edge per component (<see cref="TeacherConfig.TruncatedStats"/>); unchanged where no edge statistics exist.
     /// </summary>
-    public float[] EdgeCalibrated(float[] raw)
+    public float[] EdgeCalibrated(float[] raw) => MappedFrom(raw, Config.TruncatedStats);
+
+    /// <summary>The components an object is scored on: edge objects mapped by the edge statistics, windows cut from a
+    /// merged group by the group statistics (<see cref="TeacherConfig.GroupStats"/>), other objects as they are.</summary>
+    public float[] Calibrated(float[] raw, bool truncated, bool groupWindow) =>
+        truncated ? EdgeCalibrated(raw) : groupWindow ? MappedFrom(raw, Config.GroupStats) : raw;
+
+    private float[] MappedFrom(float[] raw, Dictionary<string, ComponentStats> population)
     {
-        if (Config.TruncatedStats.Count == 0) return raw;
+        if (population.Count == 0) return raw;
         var result = (float[])raw.Clone();
         for (int c = 0; c < AllComponents.Length && c < raw.Length; c++)
-            if (Config.TruncatedStats.TryGetValue(AllComponents[c], out var edge) && Config.Stats.TryGetValue(AllComponents[c], out var all))
-                result[c] = (float)(all.Mean + all.Std * edge.Z(raw[c]));
+            if (population.TryGetValue(AllComponents[c], out var own) && Config.Stats.TryGetValue(AllComponents[c], out var all))
+                result[c] = (float)(all.Mean + all.Std * own.Z(raw[c]));
         return result;
     }
 

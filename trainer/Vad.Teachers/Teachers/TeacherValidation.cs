@@ -116,6 +116,29 @@ public static class TeacherValidation
             BestSmoothing(models, rule, sequences, teacher, aucs, allObjects ? [true] : [false, true]);
     }
 
+    /// <summary>
+    /// <see cref="TeacherConfig.GroupStats"/>: the raw components of the group windows (away from the frame edge) in every
+    /// frame of the given normal clips. Null when fewer than 20 (nothing to calibrate on).
+    /// </summary>
+    public static Dictionary<string, ComponentStats>? GroupWindowStats(TeacherModels models, IObjectDetector detector, IReadOnlyList<Clip> clips, ProgressContext? ctx)
+    {
+        var scorer = new TeacherScorer(models, detector);
+        var windows = new List<float[]>();
+        var task = ctx?.AddTask("group windows of the training clips", maxValue: clips.Count);
+        foreach (var clip in clips)
+        {
+            var all = Clips.LoadGray(clip);
+            try
+            {
+                foreach (var fo in scorer.ScoreFrames(all, true, true))
+                    windows.AddRange(fo.Raw.Where((_, k) => !fo.Truncated[k] && fo.Objects[k].Label == BackgroundSubtractionDetector.GroupWindowLabel));
+            }
+            finally { foreach (var f in all) f.Dispose(); }
+            task?.Increment(1);
+        }
+        return windows.Count >= 20 ? WithMissingStats([], windows) : null;
+    }
+
     /// <summary>Windows tried for track smoothing (frames each way).</summary>
     public static readonly int[] SmoothingWindows = [1, 2, 3, 5, 8];
 
@@ -137,8 +160,9 @@ public static class TeacherValidation
             for (int q = 0; q < sequences.Count; q++)
             {
                 var ruleScores = sequences[q].Frames
-                    .Select(fo => fo.Raw.Select((r, k) => !fo.Truncated[k] ? models.Score(rule, r)
-                        : truncated ? models.Score(rule, models.EdgeCalibrated(r)) : float.NaN).ToArray()).ToList();
+                    .Select(fo => fo.Raw.Select((r, k) => !fo.Truncated[k] || truncated
+                        ? models.Score(rule, models.Calibrated(r, fo.Truncated[k], fo.Objects[k].Label == BackgroundSubtractionDetector.GroupWindowLabel))
+                        : float.NaN).ToArray()).ToList();
                 scores.AddRange(ObjectTracks.Smooth(links[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
             }
             double auc = Auc([.. scores], labels);
