@@ -71,4 +71,20 @@ public sealed class ComponentTests
         Assert.Equal(7f, mapped[Array.IndexOf(TeacherModels.AllComponents, "motion_energy")]);
         Assert.Equal(7f, raw[c]);
     }
+
+    [Fact]
+    public void Group_windows_are_mapped_by_the_group_statistics_and_edge_objects_by_the_edge_ones()
+    {
+        var stats = TeacherModels.AllComponents.ToDictionary(c => c, _ => new ComponentStats(1, 0.5));
+        var raw = Enumerable.Repeat(7f, TeacherModels.AllComponents.Length).ToArray();
+        int c = Array.IndexOf(TeacherModels.AllComponents, "middle_error");
+        using (var v14 = new TeacherModels(new TeacherConfig { Stats = stats }))
+            Assert.Equal(raw, v14.Calibrated(raw, truncated: false, groupWindow: true));
+        var group = new Dictionary<string, ComponentStats> { ["middle_error"] = new(3, 4) };   // 7 is z = 1 among group windows
+        var edge = new Dictionary<string, ComponentStats> { ["middle_error"] = new(7, 1) };    // 7 is z = 0 among edge objects
+        using var models = new TeacherModels(new TeacherConfig { Stats = stats, GroupStats = group, TruncatedStats = edge });
+        Assert.Equal(1.5f, models.Calibrated(raw, truncated: false, groupWindow: true)[c], 5);
+        Assert.Equal(1.0f, models.Calibrated(raw, truncated: true, groupWindow: true)[c], 5);
+        Assert.Equal(raw, models.Calibrated(raw, truncated: false, groupWindow: false));
+    }
 }

@@ -100,5 +100,8 @@ public sealed class GroupSplitTests
         Assert.All(windows, w => { Assert.Equal(28, w.Width); Assert.Equal(40, w.Height); Assert.True(w.X >= 50 && w.X + w.Width <= 150); });
         Assert.Equal(50, windows.Min(w => w.X));
         Assert.Equal(150, windows.Max(w => w.X + w.Width));
+        // as detections: the group's windows are labelled group windows, the single person an object
+        Assert.All(BackgroundSubtractionDetector.SplitObjects(group, 0.5f, ph), o => Assert.Equal(BackgroundSubtractionDetector.GroupWindowLabel, o.Label));
+        Assert.Equal("object", Assert.Single(BackgroundSubtractionDetector.SplitObjects(person, 0.5f, ph)).Label);
     }
 }

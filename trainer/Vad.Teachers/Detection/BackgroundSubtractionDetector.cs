@@ -129,12 +129,7 @@ public sealed class BackgroundSubtractionDetector : IObjectDetector
             int x1 = Math.Min(gray.Width, x + w + _o.Pad), y1 = Math.Min(gray.Height, y + h + _o.Pad);
             float fill = Math.Clamp((float)area / (w * h), 0f, 1f);
             var box = new Rect(x0, y0, x1 - x0, y1 - y0);
-            if (_o.PersonHeight is { } ph)
-            {
-                var windows = Split(box, ph).ToList();
-                // Windows cut from a merged group are labelled as such (they are a population of their own).
-                result.AddRange(windows.Select(r => new DetectedObject(r, fill, windows.Count > 1 || r != box ? GroupWindowLabel : "object")));
-            }
+            if (_o.PersonHeight is { } ph) result.AddRange(SplitObjects(box, fill, ph));
             else result.Add(new DetectedObject(box, fill, "object"));
         }
         return result;
@@ -142,6 +137,15 @@ public sealed class BackgroundSubtractionDetector : IObjectDetector
 
     /// <summary>Label of the person-sized windows a merged group is covered by (<see cref="Split"/>).</summary>
     public const string GroupWindowLabel = "group-window";
+
+    /// <summary>A blob as detected objects: itself, or the windows of <see cref="Split"/> labelled
+    /// <see cref="GroupWindowLabel"/> (a population of their own).</summary>
+    public static IEnumerable<DetectedObject> SplitObjects(Rect box, float fill, PersonHeightModel ph)
+    {
+        var windows = Split(box, ph).ToList();
+        bool group = windows.Count > 1 || windows[0] != box;
+        return windows.Select(r => new DetectedObject(r, fill, group ? GroupWindowLabel : "object"));
+    }
 
     /// <summary>
     /// A blob more than 2 person widths wide (width = half the expected height) or 1.6 person heights tall is covered
