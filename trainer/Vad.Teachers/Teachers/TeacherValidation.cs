@@ -29,7 +29,8 @@ public static class TeacherValidation
     public static TeacherConfig Select(TeacherModels models, IObjectDetector detector, IReadOnlyList<Clip> clips, ProgressContext? ctx)
     {
         // Rules are chosen on unsmoothed scores of the objects away from the frame edge (all objects when
-        // ScoreTruncatedObjects), then per teacher the smoothing and whether to score edge objects too.
+        // ScoreTruncatedObjects), then per teacher the smoothing and whether to score edge objects too. Group windows
+        // enter the rule choice uncalibrated (the calibration clips hold almost none) and the smoothing choice as scored.
         var unsmoothed = models.Config with
         {
             T1Smoothing = TrackSmoothing.None, T2Smoothing = TrackSmoothing.None, ScoreTruncatedObjects = true, TruncatedScoredBy = [],
