@@ -64,7 +64,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             {
                 var (f, k) = batch[b];
                 raws[f][k] = raw[b];
-                var forScore = models.Calibrated(raw[b], truncated[f][k], dets[f][k].Label == BackgroundSubtractionDetector.GroupWindowLabel);
+                var forScore = models.Calibrated(raw[b], truncated[f][k], dets[f][k].IsGroupWindow);
                 if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, forScore);
                 if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, forScore);
             }

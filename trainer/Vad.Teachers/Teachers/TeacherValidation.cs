@@ -132,7 +132,7 @@ public static class TeacherValidation
             try
             {
                 foreach (var fo in scorer.ScoreFrames(all, true, true))
-                    windows.AddRange(fo.Raw.Where((_, k) => !fo.Truncated[k] && fo.Objects[k].Label == BackgroundSubtractionDetector.GroupWindowLabel));
+                    windows.AddRange(fo.Raw.Where((_, k) => !fo.Truncated[k] && fo.Objects[k].IsGroupWindow));
             }
             finally { foreach (var f in all) f.Dispose(); }
             task?.Increment(1);
@@ -162,7 +162,7 @@ public static class TeacherValidation
             {
                 var ruleScores = sequences[q].Frames
                     .Select(fo => fo.Raw.Select((r, k) => !fo.Truncated[k] || truncated
-                        ? models.Score(rule, models.Calibrated(r, fo.Truncated[k], fo.Objects[k].Label == BackgroundSubtractionDetector.GroupWindowLabel))
+                        ? models.Score(rule, models.Calibrated(r, fo.Truncated[k], fo.Objects[k].IsGroupWindow))
                         : float.NaN).ToArray()).ToList();
                 scores.AddRange(ObjectTracks.Smooth(links[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
             }
