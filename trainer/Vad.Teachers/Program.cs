@@ -58,6 +58,8 @@ public static class Program
                                   [--t1-appearance yes|no (add T1's appearance part; default no)]
                                   [--score-truncated yes|no (also score boxes touching the frame edge; default no)]
                                   [--stack-min-side 32 (T2's crops are cut from squares at least this large)]
+                                  [--calibration-clips 14,15,16 (training clips held out of fitting: statistics and
+                                   the validation come from them)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
@@ -69,6 +71,8 @@ public static class Program
                vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
                vad teachers select --dataset DIR [--models DIR] [--t1-appearance yes|no] [--score-truncated yes|no]
                                   [--t2-paper-combination yes|no] [--group-stats yes|no]
+                                  [--group-stats-from train|calibration (clips the group-window statistics come
+                                   from: all training clips, or only the held-out calibration clips; default train)]
                                                     (re-run the rule selection on held-out training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
@@ -88,6 +92,7 @@ public static class Program
             ScoreTruncatedObjects = a.GetYesNo("score-truncated") ?? false,
             StackMinSide = a.GetInt("stack-min-side", InputSizes.Stack),
         };
+        if (a.GetAll("calibration-clips") is { Count: > 0 } calibration) cfg = cfg with { CalibrationClips = calibration.ToArray() };
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
         string? t1From = a.Get("t1-from");
         a.RejectUnknown();
@@ -100,6 +105,9 @@ public static class Program
         LearnDetector(dataset, outDir, splitGroups);
         using var detector = DetectorFactory.Create(cfg.Detector, outDir);
         var clips = Clips.List(dataset, "train");
+        var missing = cfg.CalibrationClips.Where(c => clips.All(k => k.Name != c)).ToList();
+        if (missing.Count > 0) throw new CommandArgsException($"--calibration-clips: no training clip named {string.Join(", ", missing)} in {dataset}");
+        if (cfg.CalibrationClips.Length == clips.Count) throw new CommandArgsException("--calibration-clips: at least one training clip must be left to fit the networks on");
         TeacherModels? models = null;
         ProgressBar().Start(ctx =>
         {
@@ -302,7 +310,10 @@ public static class Program
         bool? truncated = a.GetYesNo("score-truncated");
         bool? t2Paper = a.GetYesNo("t2-paper-combination");
         bool? groupStats = a.GetYesNo("group-stats");
+        string groupStatsFrom = a.GetOr("group-stats-from", "train");
         a.RejectUnknown();
+        if (groupStatsFrom is not ("train" or "calibration")) throw new CommandArgsException("--group-stats-from must be train or calibration");
+        if (groupStats != true && a.Has("group-stats-from")) throw new CommandArgsException("--group-stats-from needs --group-stats yes");
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
@@ -316,15 +327,16 @@ public static class Program
             if (groupStats is { } gs)
                 teachers.Config = teachers.Config with
                 {
-                    GroupStats = gs ? TeacherValidation.GroupWindowStats(teachers, detector, Clips.List(dataset, "train"), ctx)
-                        ?? throw new InvalidOperationException("fewer than 20 group windows in the training clips: nothing to calibrate on") : [],
+                    GroupStats = gs ? TeacherValidation.GroupWindowStats(teachers, detector, groupStatsFrom == "calibration" ? clips : Clips.List(dataset, "train"), ctx)
+                        ?? throw new InvalidOperationException($"fewer than 20 group windows in the {(groupStatsFrom == "calibration" ? "calibration" : "training")} clips: nothing to calibrate on") : [],
                 };
             teachers.Config = TeacherValidation.Select(teachers, detector, clips, ctx);
         });
         string selectCommand = $"./vad teachers select --dataset {dataset} --models {models}"
             + (appearance is { } ap ? $" --t1-appearance {(ap ? "yes" : "no")}" : "") + (truncated is { } t ? $" --score-truncated {(t ? "yes" : "no")}" : "")
             + (t2Paper is { } p ? $" --t2-paper-combination {(p ? "yes" : "no")}" : "")
-            + (groupStats is { } g ? $" --group-stats {(g ? "yes" : "no")}" : "");
+            + (groupStats is { } g ? $" --group-stats {(g ? "yes" : "no")}" : "")
+            + (groupStats == true && groupStatsFrom != "train" ? $" --group-stats-from {groupStatsFrom}" : "");
         string? before = TeacherModels.SavedCommand(models);
         teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");
