@@ -69,3 +69,37 @@ public sealed class ScoreCommandTests
         Directory.Delete(root, true);
     }
 }
+
+/// <summary>Bad calibration or group-statistics options fail at once, with a message naming the option.</summary>
+public sealed class TeacherOptionTests
+{
+    [Fact]
+    public void Unknown_or_all_calibration_clips_and_a_lone_group_stats_source_are_refused_before_any_work()
+    {
+        string root = TestData.TempDir();
+        foreach (var clip in new[] { "01", "02" })
+        {
+            string dir = Path.Combine(root, "training", "frames", clip);
+            Directory.CreateDirectory(dir);
+            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", clip, "000.jpg"), Path.Combine(dir, "000.jpg"));
+        }
+        string outDir = Path.Combine(root, "models");
+        var err = new StringWriter();
+        var oldErr = Console.Error;
+        Console.SetError(err);
+        try
+        {
+            Assert.Equal(2, Program.Main(["train", "--dataset", root, "--out", outDir, "--calibration-clips", "02,17"]));
+            Assert.Contains("no training clip named 17", err.ToString());
+            Assert.Equal(2, Program.Main(["train", "--dataset", root, "--out", outDir, "--calibration-clips", "01,02"]));
+            Assert.Contains("at least one training clip must be left", err.ToString());
+            Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", outDir, "--group-stats-from", "calibration"]));
+            Assert.Contains("--group-stats-from needs --group-stats yes", err.ToString());
+            Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", outDir, "--group-stats", "yes", "--group-stats-from", "test"]));
+            Assert.Contains("must be train or calibration", err.ToString());
+        }
+        finally { Console.SetError(oldErr); }
+        Assert.False(Directory.Exists(outDir), "nothing may be written when the options are refused");
+        Directory.Delete(root, true);
+    }
+}

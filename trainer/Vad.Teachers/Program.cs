@@ -96,6 +96,11 @@ public static class Program
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
         string? t1From = a.Get("t1-from");
         a.RejectUnknown();
+        // Checked before anything is learned: a typo here would otherwise surface after minutes of detection.
+        var trainClips = Clips.List(dataset, "train").Select(c => c.Name).ToHashSet();
+        var missing = cfg.CalibrationClips.Where(c => !trainClips.Contains(c)).ToList();
+        if (missing.Count > 0) throw new CommandArgsException($"--calibration-clips: no training clip named {string.Join(", ", missing)} in {dataset}");
+        if (trainClips.All(cfg.CalibrationClips.Contains)) throw new CommandArgsException("--calibration-clips: at least one training clip must be left to fit the networks on");
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         Directory.CreateDirectory(outDir);
@@ -105,9 +110,6 @@ public static class Program
         LearnDetector(dataset, outDir, splitGroups);
         using var detector = DetectorFactory.Create(cfg.Detector, outDir);
         var clips = Clips.List(dataset, "train");
-        var missing = cfg.CalibrationClips.Where(c => clips.All(k => k.Name != c)).ToList();
-        if (missing.Count > 0) throw new CommandArgsException($"--calibration-clips: no training clip named {string.Join(", ", missing)} in {dataset}");
-        if (cfg.CalibrationClips.Length == clips.Count) throw new CommandArgsException("--calibration-clips: at least one training clip must be left to fit the networks on");
         TeacherModels? models = null;
         ProgressBar().Start(ctx =>
         {
