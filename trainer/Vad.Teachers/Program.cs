@@ -37,6 +37,7 @@ public static class Program
                 "select" => Select(rest),
                 "detector" => Detector(rest),
                 "ensemble" => Ensemble(rest),
+                "validate-local" => LocalValidation.Run(rest),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'\n{Usage}"),
             };
         }
@@ -74,6 +75,8 @@ public static class Program
                                   [--group-stats-from train|calibration (clips the group-window statistics come
                                    from: all training clips, or only the held-out calibration clips; default train)]
                                                     (re-run the rule selection on held-out training clips)
+               vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--json FILE]
+                                  (AUC on training clips with one object at a time sped up 2x or turned upside down)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
 
