@@ -18,8 +18,8 @@ public sealed class TrackSelectionTests
     }
 
     // One walker (away from the edge) per frame plus one object touching the left edge.
-    private static (FrameObjects[] Frames, int Label) Sequence(int label, Func<int, float> walker, float edge) =>
-        (Enumerable.Range(0, 20).Select(f => new FrameObjects(
+    private static ValidationSequence Sequence(int label, Func<int, float> walker, float edge) =>
+        ValidationSequence.Whole(Enumerable.Range(0, 20).Select(f => new FrameObjects(
             [new DetectedObject(new Rect(100 + f, 50, 20, 40), 1, "object"), new DetectedObject(new Rect(0, 60, 15, 30), 1, "object")],
             [false, true], [Raw(walker(f)), Raw(edge)], [], [])).ToArray(), label);
 

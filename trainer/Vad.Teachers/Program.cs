@@ -60,7 +60,7 @@ public static class Program
                                   [--score-truncated yes|no (also score boxes touching the frame edge; default no)]
                                   [--stack-min-side 32 (T2's crops are cut from squares at least this large)]
                                   [--calibration-clips 14,15,16 (training clips held out of fitting: statistics and
-                                   the validation come from them)]
+                                   the validation come from them)] [--validation sped-up|in-context (as for select)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
@@ -74,6 +74,8 @@ public static class Program
                                   [--t2-paper-combination yes|no] [--group-stats yes|no]
                                   [--group-stats-from train|calibration (clips the group-window statistics come
                                    from: all training clips, or only the held-out calibration clips; default train)]
+                                  [--validation sped-up|in-context (choose the rules against sped-up copies of the
+                                   held-out clips, or against one object at a time sped up or turned upside down)]
                                                     (re-run the rule selection on held-out training clips)
                vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--json FILE]
                                   (AUC on training clips with one object at a time sped up 2x or turned upside down)
@@ -94,7 +96,11 @@ public static class Program
             T1AppearancePart = a.GetYesNo("t1-appearance") ?? false,
             ScoreTruncatedObjects = a.GetYesNo("score-truncated") ?? false,
             StackMinSide = a.GetInt("stack-min-side", InputSizes.Stack),
+            Validation = a.GetOr("validation", TeacherConfig.SpedUpValidation),
         };
+        if (cfg.Validation is not (TeacherConfig.SpedUpValidation or TeacherConfig.InContextValidation))
+            throw new CommandArgsException($"--validation must be {TeacherConfig.SpedUpValidation} or {TeacherConfig.InContextValidation}");
+        if (cfg.Validation == TeacherConfig.InContextValidation) cfg = cfg with { T1AppearancePart = false };
         if (a.GetAll("calibration-clips") is { Count: > 0 } calibration) cfg = cfg with { CalibrationClips = calibration.ToArray() };
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
         string? t1From = a.Get("t1-from");
@@ -316,7 +322,10 @@ public static class Program
         bool? t2Paper = a.GetYesNo("t2-paper-combination");
         bool? groupStats = a.GetYesNo("group-stats");
         string groupStatsFrom = a.GetOr("group-stats-from", "train");
+        string? validation = a.Get("validation");
         a.RejectUnknown();
+        if (validation is not (null or TeacherConfig.SpedUpValidation or TeacherConfig.InContextValidation))
+            throw new CommandArgsException($"--validation must be {TeacherConfig.SpedUpValidation} or {TeacherConfig.InContextValidation}");
         if (groupStatsFrom is not ("train" or "calibration")) throw new CommandArgsException("--group-stats-from must be train or calibration");
         if (groupStats != true && a.Has("group-stats-from")) throw new CommandArgsException("--group-stats-from needs --group-stats yes");
         Vad.Torch.TorchRuntime.EnsureLoaded();
@@ -325,6 +334,8 @@ public static class Program
         if (appearance is { } app) teachers.Config = teachers.Config with { T1AppearancePart = app };
         if (truncated is { } tr) teachers.Config = teachers.Config with { ScoreTruncatedObjects = tr };
         if (t2Paper is { } tp) teachers.Config = teachers.Config with { T2PaperCombination = tp };
+        // The in-context validation judges appearance itself (its flipped objects), so no appearance part is forced on.
+        if (validation is not null) teachers.Config = teachers.Config with { Validation = validation, T1AppearancePart = validation == TeacherConfig.SpedUpValidation && teachers.Config.T1AppearancePart };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
         ProgressBar().Start(ctx =>
@@ -341,7 +352,8 @@ public static class Program
             + (appearance is { } ap ? $" --t1-appearance {(ap ? "yes" : "no")}" : "") + (truncated is { } t ? $" --score-truncated {(t ? "yes" : "no")}" : "")
             + (t2Paper is { } p ? $" --t2-paper-combination {(p ? "yes" : "no")}" : "")
             + (groupStats is { } g ? $" --group-stats {(g ? "yes" : "no")}" : "")
-            + (groupStats == true && groupStatsFrom != "train" ? $" --group-stats-from {groupStatsFrom}" : "");
+            + (groupStats == true && groupStatsFrom != "train" ? $" --group-stats-from {groupStatsFrom}" : "")
+            + (validation is not null ? $" --validation {validation}" : "");
         string? before = TeacherModels.SavedCommand(models);
         teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");

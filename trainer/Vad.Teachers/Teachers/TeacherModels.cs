@@ -83,9 +83,18 @@ public sealed record TeacherConfig
 
     /// <summary>Whether <paramref name="teacher"/> scores objects whose box touches the frame edge.</summary>
     public bool ScoresTruncated(string teacher) => ScoreTruncatedObjects || TruncatedScoredBy.Contains(teacher);
+    public const string SpedUpValidation = "sped-up", InContextValidation = "in-context";
+    /// <summary>
+    /// What the rules are chosen on: "sped-up" (the held-out clips against copies played faster; teachers up to v15) or
+    /// "in-context" (against the same clips with one object at a time sped up 2x or turned upside down,
+    /// <see cref="Data.InContextPseudoAnomalies"/>).
+    /// </summary>
+    public string Validation { get; init; } = SpedUpValidation;
+    /// <summary>In-context validation: segments per held-out clip and pseudo-anomaly kind.</summary>
+    public int InContextSegmentsPerClip { get; init; } = 6;
     /// <summary>Validation positives drop every n-th frame of the held-out clips (5: 1.25x speed).</summary>
     public int ValidationDropEvery { get; init; } = 5;
-    /// <summary>Frame-level AUC of each candidate rule on the validation (held-out normal clips vs sped-up copies).</summary>
+    /// <summary>Frame-level AUC of each candidate rule on the validation (<see cref="Validation"/>).</summary>
     public Dictionary<string, double> ValidationAuc { get; init; } = new();
     public int[] Resolutions { get; init; } = AnomalyMapCache.DefaultResolutions;
 }

@@ -15,6 +15,12 @@ namespace Vad.Teachers.Teachers;
 /// 1.5x left the top dozen rules within 0.004 AUC (no real choice), so the default is 1.25x (drop every 5th frame). Each candidate combination rule (scale x non-empty subset of a teacher's components) gets the
 /// frame-level AUC of its frame scores (max over objects); the best rule per teacher is kept.
 /// </summary>
+/// <summary>A scored stretch of validation footage, a label per frame: 0 normal, 1 abnormal, null context (not counted).</summary>
+public sealed record ValidationSequence(FrameObjects[] Frames, int?[] Labels)
+{
+    public static ValidationSequence Whole(FrameObjects[] frames, int label) => new(frames, [.. frames.Select(_ => (int?)label)]);
+}
+
 public static class TeacherValidation
 {
     /// <summary>Candidate rules: each scale x each non-empty subset of the components, or (<paramref name="allComponents"/>,
@@ -38,8 +44,10 @@ public static class TeacherValidation
         var saved = models.Config;
         models.Config = unsmoothed;
         var scorer = new TeacherScorer(models, detector);
-        var sequences = new List<(FrameObjects[] Frames, int Label)>();
-        var task = ctx?.AddTask("validation (held-out clips vs sped-up copies)", maxValue: clips.Count);
+        bool inContext = saved.Validation == TeacherConfig.InContextValidation;
+        var sequences = new List<ValidationSequence>();
+        var task = ctx?.AddTask(inContext ? "validation (held-out clips vs in-context pseudo-anomalies)" : "validation (held-out clips vs sped-up copies)", maxValue: clips.Count);
+        using var wholeObjects = inContext ? WholeObjectDetector(detector) : null;
         try
         {
             foreach (var clip in clips)
@@ -47,10 +55,20 @@ public static class TeacherValidation
                 var all = Clips.LoadGray(clip);
                 try
                 {
-                    int drop = models.Config.ValidationDropEvery;
-                    var fast = PlaybackSpeed.Apply(all, drop / (drop - 1.0)); // drops exactly every drop-th frame
-                    foreach (var (seq, label) in new[] { (all, 0), (fast, 1) })
-                        sequences.Add((scorer.ScoreFrames(seq, true, true), label));
+                    sequences.Add(ValidationSequence.Whole(scorer.ScoreFrames(all, true, true), 0));
+                    if (inContext)
+                    {
+                        foreach (var kind in Enum.GetValues<PseudoAnomalyKind>())
+                            foreach (var seg in InContextPseudoAnomalies.Make(clip.Name, all, wholeObjects!, kind, saved.InContextSegmentsPerClip))
+                                using (seg)
+                                    sequences.Add(new ValidationSequence(scorer.ScoreFrames(seg.Frames, true, true), [.. seg.Abnormal.Select(a => a == true ? 1 : (int?)null)]));
+                    }
+                    else
+                    {
+                        int drop = models.Config.ValidationDropEvery;
+                        var fast = PlaybackSpeed.Apply(all, drop / (drop - 1.0)); // drops exactly every drop-th frame
+                        sequences.Add(ValidationSequence.Whole(scorer.ScoreFrames(fast, true, true), 1));
+                    }
                 }
                 finally { foreach (var f in all) f.Dispose(); }
                 task?.Increment(1);
@@ -58,11 +76,13 @@ public static class TeacherValidation
         }
         finally { models.Config = saved; }
         bool allObjects = saved.ScoreTruncatedObjects;
-        var frames = sequences.SelectMany(s => s.Frames.Select(fo => (Raw: fo.Raw.Where((_, k) => allObjects || !fo.Truncated[k]).ToArray(), s.Label))).ToList();
+        var frames = sequences.SelectMany(s => s.Frames.Select((fo, i) => (fo, Label: s.Labels[i])))
+            .Where(f => f.Label is not null)
+            .Select(f => (Raw: f.fo.Raw.Where((_, k) => allObjects || !f.fo.Truncated[k]).ToArray(), Label: f.Label!.Value)).ToList();
         var labels = frames.Select(f => f.Label).ToArray();
         models.Config = models.Config with { Stats = WithMissingStats(models.Config.Stats, frames.Where(f => f.Label == 0).SelectMany(f => f.Raw)) };
         // Edge objects' own statistics (normal held-out objects touching the frame edge), used when they are scored.
-        var normalEdgeObjects = sequences.Where(s => s.Label == 0).SelectMany(s => s.Frames)
+        var normalEdgeObjects = sequences.SelectMany(s => s.Frames.Where((_, i) => s.Labels[i] == 0))
             .SelectMany(fo => fo.Raw.Where((_, k) => fo.Truncated[k])).ToList();
         models.Config = models.Config with
         {
@@ -99,7 +119,9 @@ public static class TeacherValidation
             if (auc > appBest + 1e-9) { appBest = auc; appRule = rule; }
         }
         var t1 = t1Motion;
-        if (models.Config.T1AppearancePart && appRule is not null && !t1Motion.Components.Intersect(AppearanceComponents).Any())
+        // The in-context validation holds appearance positives (objects turned upside down): there the rule over all of T1's
+        // components is the validation's own choice and no part is forced on.
+        if (models.Config.T1AppearancePart && !inContext && appRule is not null && !t1Motion.Components.Intersect(AppearanceComponents).Any())
         {
             t1 = new ScoreRule(t1Motion.Scale, [.. appRule.Components, .. t1Motion.Components]);
             aucs[t1.ToString()] = Math.Round(Auc(frames.Select(f => f.Raw.Length == 0 ? 0.0 : f.Raw.Max(r => (double)models.Score(t1, r))).ToArray(), labels), 4);
@@ -140,6 +162,11 @@ public static class TeacherValidation
         return windows.Count >= 20 ? WithMissingStats([], windows) : null;
     }
 
+    /// <summary>The default detector without its group splitting: whole blobs, to track and cut objects by.</summary>
+    private static BackgroundSubtractionDetector WholeObjectDetector(IObjectDetector detector) =>
+        detector is BackgroundSubtractionDetector bs ? new BackgroundSubtractionDetector(bs.Background.Clone())
+            : throw new InvalidOperationException($"the in-context validation cuts objects with the background model; detector '{detector.Name}' has none");
+
     /// <summary>Windows tried for track smoothing (frames each way).</summary>
     public static readonly int[] SmoothingWindows = [1, 2, 3, 5, 8];
 
@@ -151,9 +178,9 @@ public static class TeacherValidation
     /// and a teacher blind at the edges misses anomalies entering the scene), then the smallest window, then the AUC.
     /// </summary>
     public static (TrackSmoothing Smoothing, bool ScoreTruncated) BestSmoothing(TeacherModels models, ScoreRule rule,
-        IReadOnlyList<(FrameObjects[] Frames, int Label)> sequences, string teacher, Dictionary<string, double> aucs, bool[] truncatedOptions)
+        IReadOnlyList<ValidationSequence> sequences, string teacher, Dictionary<string, double> aucs, bool[] truncatedOptions)
     {
-        var labels = sequences.SelectMany(s => s.Frames.Select(_ => s.Label)).ToArray();
+        var labels = sequences.SelectMany(s => s.Labels.Where(l => l is not null).Select(l => l!.Value)).ToArray();
         var links = sequences.Select(s => ObjectTracks.Link(s.Frames.Select(fo => (IReadOnlyList<Rect>)fo.Objects.Select(o => o.Box).ToList()).ToList())).ToList();
         double AucOf(TrackSmoothing sm, bool truncated)
         {
@@ -164,7 +191,9 @@ public static class TeacherValidation
                     .Select(fo => fo.Raw.Select((r, k) => !fo.Truncated[k] || truncated
                         ? models.Score(rule, models.Calibrated(r, fo.Truncated[k], fo.Objects[k].IsGroupWindow))
                         : float.NaN).ToArray()).ToList();
-                scores.AddRange(ObjectTracks.Smooth(links[q], ruleScores, sm).Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
+                // Context frames (label null) carry the track chains but are not counted.
+                scores.AddRange(ObjectTracks.Smooth(links[q], ruleScores, sm).Where((_, i) => sequences[q].Labels[i] is not null)
+                    .Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
             }
             double auc = Auc([.. scores], labels);
             aucs[$"{teacher} smoothing {rule} {sm}{(truncated && truncatedOptions.Length > 1 ? " +truncated" : "")}"] = Math.Round(auc, 4);

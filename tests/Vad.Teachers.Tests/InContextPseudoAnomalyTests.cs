@@ -1,0 +1,89 @@
+using OpenCvSharp;
+using Vad.Teachers.Data;
+using Vad.Teachers.Detection;
+using Xunit;
+
+namespace Vad.Teachers.Tests;
+
+/// <summary>Local pseudo-anomalies cut from real Ped2 training frames with the committed background model.</summary>
+public sealed class InContextPseudoAnomalyTests
+{
+    private static Mat[] Frames(int count) =>
+        Clips.FrameFiles(Path.Combine(TestData.Ped2, "training", "frames", "15")).Take(count).Select(f => Cv2.ImRead(f, ImreadModes.Grayscale)).ToArray();
+
+    private static BackgroundSubtractionDetector WholeObjects() =>
+        BackgroundSubtractionDetector.Load(Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers", DetectorFactory.BackgroundFile));
+
+    [Fact]
+    public void Tracks_follow_whole_objects_and_segments_alter_only_the_tracked_object_in_the_counted_frames()
+    {
+        var frames = Frames(60);
+        using var whole = WholeObjects();
+        try
+        {
+            var tracks = InContextPseudoAnomalies.Tracks(frames, whole);
+            Assert.NotEmpty(tracks); // clip 15 has people walking through the whole clip
+            foreach (var t in tracks)
+            {
+                Assert.True(t.Boxes.Length >= InContextPseudoAnomalies.MinTrackFrames);
+                Assert.All(t.Boxes, b => Assert.True(b.Height >= InContextPseudoAnomalies.MinObjectHeight));
+                for (int i = 1; i < t.Boxes.Length; i++) Assert.True(BoxOverlap.Iou(t.Boxes[i - 1], t.Boxes[i]) >= 0.2);
+            }
+            var track = tracks.OrderByDescending(t => t.Boxes.Length).First();
+            foreach (var kind in Enum.GetValues<PseudoAnomalyKind>())
+            {
+                using var seg = InContextPseudoAnomalies.Segment("15", frames, whole, track, kind);
+                int altered = (track.Boxes.Length - 1) / InContextPseudoAnomalies.Speed + 1;
+                Assert.Equal(seg.Frames.Length, seg.Abnormal.Length);
+                Assert.Equal(altered - 2 * InContextPseudoAnomalies.Context, seg.Abnormal.Count(a => a == true));
+                Assert.DoesNotContain(seg.Abnormal, a => a == false);
+                bool anyChanged = false;
+                for (int i = 0; i < seg.Frames.Length; i++)
+                {
+                    int f = seg.FirstFrame + i, k = f - track.Start;
+                    using var diff = new Mat();
+                    Cv2.Absdiff(seg.Frames[i], frames[f], diff);
+                    if (k < 0 || k >= altered) { Assert.Equal(0, Cv2.CountNonZero(diff)); continue; } // context: as filmed
+                    // Pixels change only inside the object's box (flip: its box now; speed: where it is Speed times later).
+                    var box = kind == PseudoAnomalyKind.Flip ? track.Boxes[k] : track.Boxes[InContextPseudoAnomalies.Speed * k];
+                    using (var inside = new Mat(diff, box)) { int changedInside = Cv2.CountNonZero(inside); anyChanged |= changedInside > 0; }
+                    Cv2.Rectangle(diff, box, Scalar.Black, -1);
+                    Assert.Equal(0, Cv2.CountNonZero(diff));
+                }
+                Assert.True(anyChanged, $"{kind}: some altered frame must differ from the filmed one");
+            }
+        }
+        finally { foreach (var f in frames) f.Dispose(); }
+    }
+
+    [Fact]
+    public void Flipping_an_object_turns_its_pixels_upside_down_on_the_background()
+    {
+        using var bg = new Mat(40, 40, MatType.CV_8UC1, Scalar.All(100));
+        using var whole = new BackgroundSubtractionDetector(bg.Clone());
+        using var frame = bg.Clone();
+        frame[new Rect(10, 5, 10, 10)].SetTo(Scalar.All(250)); // head: top of the box
+        frame[new Rect(10, 15, 10, 20)].SetTo(Scalar.All(180)); // body
+        InContextPseudoAnomalies.FlipObject(frame, new Rect(8, 3, 14, 34), whole);
+        Assert.Equal(180, frame.At<byte>(10, 15)); // top of the box: body now
+        Assert.Equal(250, frame.At<byte>(30, 15)); // bottom: head now
+        Assert.Equal(100, frame.At<byte>(20, 2)); // outside the box: untouched background
+    }
+
+    [Fact]
+    public void Pasting_copies_only_foreground_pixels_of_the_source_inside_the_box()
+    {
+        using var bg = new Mat(40, 40, MatType.CV_8UC1, Scalar.All(100));
+        using var whole = new BackgroundSubtractionDetector(bg.Clone());
+        using var source = bg.Clone();
+        source[new Rect(20, 10, 8, 20)].SetTo(Scalar.All(220)); // the object, later
+        source[new Rect(0, 0, 6, 6)].SetTo(Scalar.All(30)); // another object, outside the box
+        using var target = bg.Clone();
+        target[new Rect(5, 10, 8, 20)].SetTo(Scalar.All(220)); // the object now
+        InContextPseudoAnomalies.PasteObject(target, source, new Rect(18, 8, 12, 24), whole);
+        Assert.Equal(220, target.At<byte>(20, 24)); // the pasted copy
+        Assert.Equal(220, target.At<byte>(20, 8)); // the original stays
+        Assert.Equal(100, target.At<byte>(3, 3)); // the source's other object is not pasted
+        Assert.Equal(100, target.At<byte>(9, 19)); // background inside the box stays
+    }
+}
