@@ -68,6 +68,33 @@ public sealed class ScoreCommandTests
         Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--region", "top", "--out", outDir, "--models", models]));
         Directory.Delete(root, true);
     }
+
+    // Same class as above: Spectre progress cannot run twice at once.
+    [Fact]
+    public void Validate_local_scores_altered_frames_against_the_filmed_ones_and_writes_its_json()
+    {
+        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string root = TestData.TempDir();
+        string clip = Path.Combine(root, "training", "frames", "15");
+        Directory.CreateDirectory(clip);
+        for (int i = 0; i < 45; i++)
+            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "15", $"{i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
+        string json = Path.Combine(root, "local.json");
+        Assert.Equal(0, Program.Main(["validate-local", "--dataset", root, "--clips", "15", "--per-clip", "1", "--models", models, "--json", json]));
+        var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(45, doc.GetProperty("normal_frames").GetInt32());
+        foreach (var kind in new[] { "speed", "flip" })
+        {
+            Assert.True(doc.GetProperty($"{kind}_frames").GetInt32() > 0, $"{kind}: no altered frame was scored");
+            foreach (var t in new[] { "t1", "t2" })
+            {
+                double auc = doc.GetProperty($"{t}_{kind}_auc").GetDouble();
+                Assert.InRange(auc, 0, 1);
+            }
+        }
+        Assert.NotEqual(0, Program.Main(["validate-local", "--dataset", root, "--clips", "16", "--models", models])); // no such clip
+        Directory.Delete(root, true);
+    }
 }
 
 /// <summary>Bad calibration or group-statistics options fail at once, with a message naming the option.</summary>
