@@ -38,7 +38,7 @@ public static class LocalValidation
         using var wholeObjects = BackgroundSubtractionDetector.Load(Path.Combine(models, DetectorFactory.BackgroundFile));
         var scorer = new TeacherScorer(teachers, detector);
         var kinds = Enum.GetValues<PseudoAnomalyKind>();
-        // scores[teacher][kind or "normal"] -> (clip, frame score)
+        // Frame scores of both teachers per clip: every filmed frame, and the counted frames of each kind.
         var normal = new List<(string Clip, double T1, double T2)>();
         var altered = kinds.ToDictionary(k => k, _ => new List<(string Clip, double T1, double T2)>());
         Program.ProgressBar().Start(ctx =>
@@ -49,7 +49,7 @@ public static class LocalValidation
                 var frames = Clips.LoadGray(clip);
                 try
                 {
-                    foreach (var fo in scorer.ScoreFrames(frames, true, true)) normal.Add((clip.Name, FrameScore(fo.T1), FrameScore(fo.T2)));
+                    foreach (var fo in scorer.ScoreFrames(frames, true, true)) normal.Add((clip.Name, TeacherScorer.FrameScore(fo.T1), TeacherScorer.FrameScore(fo.T2)));
                     foreach (var kind in kinds)
                         foreach (var (seg, n) in InContextPseudoAnomalies.Make(clip.Name, frames, wholeObjects, kind, perClip).Select((s, n) => (s, n)))
                             using (seg)
@@ -57,7 +57,7 @@ public static class LocalValidation
                                 if (png is not null && n == 0) WritePng(png, seg);
                                 var scored = scorer.ScoreFrames(seg.Frames, true, true);
                                 for (int i = 0; i < scored.Length; i++)
-                                    if (seg.Abnormal[i] == true) altered[kind].Add((clip.Name, FrameScore(scored[i].T1), FrameScore(scored[i].T2)));
+                                    if (seg.Abnormal[i] == true) altered[kind].Add((clip.Name, TeacherScorer.FrameScore(scored[i].T1), TeacherScorer.FrameScore(scored[i].T2)));
                             }
                 }
                 finally { foreach (var f in frames) f.Dispose(); }
@@ -108,10 +108,6 @@ public static class LocalValidation
         Directory.CreateDirectory(dir);
         OpenCvSharp.Cv2.ImWrite(Path.Combine(dir, $"{seg.Clip}-{seg.Kind.ToString().ToLowerInvariant()}-frame{seg.FirstFrame + i:000}.png"), seg.Frames[i]);
     }
-
-    /// <summary>The frame score the maps give: the highest object score, 0 without scored objects.</summary>
-    public static double FrameScore(float[] objectScores) =>
-        objectScores.Where(s => !float.IsNaN(s)).Select(s => (double)s).DefaultIfEmpty(0).Max();
 
     private static double Auc(IEnumerable<double> negatives, IEnumerable<double> positives)
     {

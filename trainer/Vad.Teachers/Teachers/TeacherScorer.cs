@@ -78,6 +78,10 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], truncated[i], raws[i], s1[i], s2[i])).ToArray();
     }
 
+    /// <summary>The frame score the maps give: the highest object score, 0 without scored objects (NaN: not scored).</summary>
+    public static double FrameScore(float[] objectScores) =>
+        objectScores.Where(s => !float.IsNaN(s)).Select(s => (double)s).DefaultIfEmpty(0).Max();
+
     public static List<FrameMaps> Maps(FrameObjects[] frames, string teacher, int width, int height, int[] resolutions) =>
         frames.Select(fo =>
         {

@@ -8,19 +8,21 @@ using Vad.Teachers.Objects;
 
 namespace Vad.Teachers.Teachers;
 
-/// <summary>
-/// Model selection on training data only: the held-out normal calibration clips (negatives) against the same clips
-/// played faster, every <see cref="TeacherConfig.ValidationDropEvery"/>-th frame dropped (positives: objects moving
-/// faster and irregularly, the "sped-up" pseudo-anomaly of both papers). 2x speed saturated every rule near AUC 1 and
-/// 1.5x left the top dozen rules within 0.004 AUC (no real choice), so the default is 1.25x (drop every 5th frame). Each candidate combination rule (scale x non-empty subset of a teacher's components) gets the
-/// frame-level AUC of its frame scores (max over objects); the best rule per teacher is kept.
-/// </summary>
 /// <summary>A scored stretch of validation footage, a label per frame: 0 normal, 1 abnormal, null context (not counted).</summary>
 public sealed record ValidationSequence(FrameObjects[] Frames, int?[] Labels)
 {
     public static ValidationSequence Whole(FrameObjects[] frames, int label) => new(frames, [.. frames.Select(_ => (int?)label)]);
 }
 
+/// <summary>
+/// Model selection on training data only: the held-out normal calibration clips (negatives) against the same clips
+/// played faster, every <see cref="TeacherConfig.ValidationDropEvery"/>-th frame dropped (positives: objects moving
+/// faster and irregularly, the "sped-up" pseudo-anomaly of both papers). 2x speed saturated every rule near AUC 1 and
+/// 1.5x left the top dozen rules within 0.004 AUC (no real choice), so the default is 1.25x (drop every 5th frame). Each candidate combination rule (scale x non-empty subset of a teacher's components) gets the
+/// frame-level AUC of its frame scores (max over objects); the best rule per teacher is kept. With
+/// <see cref="TeacherConfig.InContextValidation"/> the positives are instead the clips with one object at a time sped up
+/// or turned upside down (<see cref="InContextPseudoAnomalies"/>).
+/// </summary>
 public static class TeacherValidation
 {
     /// <summary>Candidate rules: each scale x each non-empty subset of the components, or (<paramref name="allComponents"/>,
@@ -193,7 +195,7 @@ public static class TeacherValidation
                         : float.NaN).ToArray()).ToList();
                 // Context frames (label null) carry the track chains but are not counted.
                 scores.AddRange(ObjectTracks.Smooth(links[q], ruleScores, sm).Where((_, i) => sequences[q].Labels[i] is not null)
-                    .Select(fr => fr.Where(v => !float.IsNaN(v)).Select(v => (double)v).DefaultIfEmpty(0).Max()));
+                    .Select(TeacherScorer.FrameScore));
             }
             double auc = Auc([.. scores], labels);
             aucs[$"{teacher} smoothing {rule} {sm}{(truncated && truncatedOptions.Length > 1 ? " +truncated" : "")}"] = Math.Round(auc, 4);
