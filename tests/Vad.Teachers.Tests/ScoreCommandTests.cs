@@ -95,6 +95,32 @@ public sealed class ScoreCommandTests
         Assert.NotEqual(0, Program.Main(["validate-local", "--dataset", root, "--clips", "16", "--models", models])); // no such clip
         Directory.Delete(root, true);
     }
+
+    [Fact]
+    public void Make_local_links_the_real_clips_and_adds_pseudo_anomaly_clips_of_png_frames()
+    {
+        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string root = TestData.TempDir();
+        string dataset = Path.Combine(root, "data"), clip = Path.Combine(dataset, "training", "frames", "15");
+        Directory.CreateDirectory(clip);
+        Directory.CreateDirectory(Path.Combine(dataset, "testing", "frames", "01"));
+        for (int i = 0; i < 45; i++)
+            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "15", $"{i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
+        string outDir = Path.Combine(root, "derived");
+        Assert.Equal(0, Program.Main(["make-local", "--dataset", dataset, "--out", outDir, "--clips", "15", "--per-clip", "1", "--models", models]));
+        string frames = Path.Combine(outDir, "training", "frames");
+        Assert.Equal(clip, new DirectoryInfo(Path.Combine(frames, "15")).LinkTarget); // the real clip, linked
+        Assert.NotNull(new DirectoryInfo(Path.Combine(outDir, "testing")).LinkTarget);
+        foreach (var kind in new[] { "speed", "flip" })
+        {
+            var pngs = Directory.GetFiles(Path.Combine(frames, $"15-{kind}-1"), "*.png");
+            Assert.True(pngs.Length > 2 * Vad.Teachers.Data.InContextPseudoAnomalies.Context, $"{kind}: too few frames ({pngs.Length})");
+        }
+        // Re-running into the same folder is fine; an output inside the dataset is refused.
+        Assert.Equal(0, Program.Main(["make-local", "--dataset", dataset, "--out", outDir, "--clips", "15", "--per-clip", "1", "--models", models]));
+        Assert.Equal(2, Program.Main(["make-local", "--dataset", dataset, "--out", Path.Combine(dataset, "x"), "--clips", "15", "--models", models]));
+        Directory.Delete(root, true);
+    }
 }
 
 /// <summary>Bad calibration or group-statistics options fail at once, with a message naming the option.</summary>

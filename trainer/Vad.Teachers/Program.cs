@@ -38,6 +38,7 @@ public static class Program
                 "detector" => Detector(rest),
                 "ensemble" => Ensemble(rest),
                 "validate-local" => LocalValidation.Run(rest),
+                "make-local" => LocalPseudoAnomalyDataset.Run(rest),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'\n{Usage}"),
             };
         }
@@ -79,6 +80,8 @@ public static class Program
                                                     (re-run the rule selection on held-out training clips)
                vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--json FILE]
                                   (AUC on training clips with one object at a time sped up 2x or turned upside down)
+               vad teachers make-local --dataset DIR --out DIR --clips 01,02 [--per-clip 3] [--models DIR]
+                                  (a derived dataset: the real clips linked + those pseudo-anomalies as extra training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
 
