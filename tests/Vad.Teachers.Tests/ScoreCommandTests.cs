@@ -107,7 +107,10 @@ public sealed class ScoreCommandTests
         for (int i = 0; i < 45; i++)
             File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "15", $"{i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
         string outDir = Path.Combine(root, "derived");
-        Assert.Equal(0, Program.Main(["make-local", "--dataset", dataset, "--out", outDir, "--clips", "15", "--per-clip", "1", "--models", models]));
+        // A relative --dataset (as ../shared/data/ped2 is given) must still give links that resolve.
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, dataset);
+        Assert.Equal(0, Program.Main(["make-local", "--dataset", relative, "--out", outDir, "--clips", "15", "--per-clip", "1", "--models", models]));
+        Assert.Equal(45, Directory.GetFiles(Path.Combine(outDir, "training", "frames", "15")).Length);
         string frames = Path.Combine(outDir, "training", "frames");
         Assert.Equal(clip, new DirectoryInfo(Path.Combine(frames, "15")).LinkTarget); // the real clip, linked
         Assert.NotNull(new DirectoryInfo(Path.Combine(outDir, "testing")).LinkTarget);

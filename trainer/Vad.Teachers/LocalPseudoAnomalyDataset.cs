@@ -67,6 +67,7 @@ public static class LocalPseudoAnomalyDataset
 
     private static void Link(string source, string link)
     {
+        source = Path.GetFullPath(source); // a relative target would resolve against the link's own folder
         if (File.Exists(link) || Directory.Exists(link))
         {
             if (new FileInfo(link).LinkTarget == source || new DirectoryInfo(link).LinkTarget == source) return;
