@@ -45,17 +45,16 @@ public static class LocalPseudoAnomalyDataset
                 var all = Clips.LoadGray(clip);
                 try
                 {
-                    foreach (var kind in Enum.GetValues<PseudoAnomalyKind>())
-                        foreach (var (seg, n) in InContextPseudoAnomalies.Make(clip.Name, all, wholeObjects, kind, perClip).Select((s, n) => (s, n)))
-                            using (seg)
-                            {
-                                string dir = Path.Combine(trainFrames, $"{clip.Name}-{kind.ToString().ToLowerInvariant()}-{n + 1}");
-                                if (Directory.Exists(dir)) Directory.Delete(dir, true);
-                                Directory.CreateDirectory(dir);
-                                for (int i = 0; i < seg.Frames.Length; i++) Cv2.ImWrite(Path.Combine(dir, $"{i:000}.png"), seg.Frames[i]);
-                                written++;
-                                frames += seg.Frames.Length;
-                            }
+                    foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects, perClip))
+                        using (seg)
+                        {
+                            string dir = Path.Combine(trainFrames, $"{clip.Name}-{seg.Kind.ToString().ToLowerInvariant()}-{n + 1}");
+                            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+                            Directory.CreateDirectory(dir);
+                            for (int i = 0; i < seg.Frames.Length; i++) Cv2.ImWrite(Path.Combine(dir, $"{i:000}.png"), seg.Frames[i]);
+                            written++;
+                            frames += seg.Frames.Length;
+                        }
                 }
                 finally { foreach (var f in all) f.Dispose(); }
                 task.Increment(1);

@@ -28,9 +28,7 @@ public static class LocalValidation
         a.RejectUnknown();
         if (clipNames.Count == 0) throw new CommandArgsException("--clips is required (training clips, e.g. 14,15,16)\n" + Usage);
         if (perClip < 1) throw new CommandArgsException("--per-clip must be >= 1");
-        var clips = Clips.List(dataset, "train", clipNames.ToList());
-        var missing = clipNames.Where(c => clips.All(k => k.Name != c)).ToList();
-        if (missing.Count > 0) throw new CommandArgsException($"--clips: no training clip named {string.Join(", ", missing)} in {dataset}");
+        var clips = Clips.List(dataset, "train", clipNames.ToList()); // fails on a clip it does not have
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
@@ -50,15 +48,14 @@ public static class LocalValidation
                 try
                 {
                     foreach (var fo in scorer.ScoreFrames(frames, true, true)) normal.Add((clip.Name, TeacherScorer.FrameScore(fo.T1), TeacherScorer.FrameScore(fo.T2)));
-                    foreach (var kind in kinds)
-                        foreach (var (seg, n) in InContextPseudoAnomalies.Make(clip.Name, frames, wholeObjects, kind, perClip).Select((s, n) => (s, n)))
-                            using (seg)
-                            {
-                                if (png is not null && n == 0) WritePng(png, seg);
-                                var scored = scorer.ScoreFrames(seg.Frames, true, true);
-                                for (int i = 0; i < scored.Length; i++)
-                                    if (seg.Abnormal[i] == true) altered[kind].Add((clip.Name, TeacherScorer.FrameScore(scored[i].T1), TeacherScorer.FrameScore(scored[i].T2)));
-                            }
+                    foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, frames, wholeObjects, perClip))
+                        using (seg)
+                        {
+                            if (png is not null && n == 0) WritePng(png, seg);
+                            var scored = scorer.ScoreFrames(seg.Frames, true, true);
+                            for (int i = 0; i < scored.Length; i++)
+                                if (seg.Abnormal[i] == true) altered[seg.Kind].Add((clip.Name, TeacherScorer.FrameScore(scored[i].T1), TeacherScorer.FrameScore(scored[i].T2)));
+                        }
                 }
                 finally { foreach (var f in frames) f.Dispose(); }
                 task.Increment(1);

@@ -91,6 +91,11 @@ public static class InContextPseudoAnomalies
         return chosen.Select(t => Segment(clip, frames, wholeObjects, t, kind)).ToList();
     }
 
+    /// <summary><see cref="Make"/> for every kind in turn, each segment with its index within its kind.</summary>
+    public static IEnumerable<(PseudoAnomalySegment Segment, int Index)> MakeEveryKind(string clip, IReadOnlyList<Mat> frames,
+        BackgroundSubtractionDetector wholeObjects, int perClip) =>
+        Enum.GetValues<PseudoAnomalyKind>().SelectMany(kind => Make(clip, frames, wholeObjects, kind, perClip).Select((s, n) => (s, n)));
+
     /// <summary>The frames <c>[first - Context, last + Context]</c> around the altered ones, altered frames counted abnormal
     /// except their first and last <see cref="Context"/> (where the flow would also see the alteration start or stop).</summary>
     public static PseudoAnomalySegment Segment(string clip, IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, Track track, PseudoAnomalyKind kind)

@@ -60,10 +60,9 @@ public static class TeacherValidation
                     sequences.Add(ValidationSequence.Whole(scorer.ScoreFrames(all, true, true), 0));
                     if (inContext)
                     {
-                        foreach (var kind in Enum.GetValues<PseudoAnomalyKind>())
-                            foreach (var seg in InContextPseudoAnomalies.Make(clip.Name, all, wholeObjects!, kind, saved.InContextSegmentsPerClip))
-                                using (seg)
-                                    sequences.Add(new ValidationSequence(scorer.ScoreFrames(seg.Frames, true, true), [.. seg.Abnormal.Select(a => a == true ? 1 : (int?)null)]));
+                        foreach (var (seg, _) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects!, saved.InContextSegmentsPerClip))
+                            using (seg)
+                                sequences.Add(new ValidationSequence(scorer.ScoreFrames(seg.Frames, true, true), [.. seg.Abnormal.Select(a => a == true ? 1 : (int?)null)]));
                     }
                     else
                     {
