@@ -153,6 +153,9 @@ public sealed class TeacherOptionTests
             Assert.Contains("--group-stats-from needs --group-stats yes", err.ToString());
             Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", outDir, "--group-stats", "yes", "--group-stats-from", "test"]));
             Assert.Contains("must be train or calibration", err.ToString());
+            Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", outDir, "--validation", "test-labels"]));
+            Assert.Contains("--validation must be sped-up or in-context, not 'test-labels'", err.ToString());
+            Assert.Equal(2, Program.Main(["train", "--dataset", root, "--out", outDir, "--validation", "local"]));
         }
         finally { Console.SetError(oldErr); }
         Assert.False(Directory.Exists(outDir), "nothing may be written when the options are refused");

@@ -99,10 +99,8 @@ public static class Program
             T1AppearancePart = a.GetYesNo("t1-appearance") ?? false,
             ScoreTruncatedObjects = a.GetYesNo("score-truncated") ?? false,
             StackMinSide = a.GetInt("stack-min-side", InputSizes.Stack),
-            Validation = a.GetOr("validation", TeacherConfig.SpedUpValidation),
+            Validation = ValidationOption(a) ?? TeacherConfig.SpedUpValidation,
         };
-        if (cfg.Validation is not (TeacherConfig.SpedUpValidation or TeacherConfig.InContextValidation))
-            throw new CommandArgsException($"--validation must be {TeacherConfig.SpedUpValidation} or {TeacherConfig.InContextValidation}");
         if (cfg.Validation == TeacherConfig.InContextValidation) cfg = cfg with { T1AppearancePart = false };
         if (a.GetAll("calibration-clips") is { Count: > 0 } calibration) cfg = cfg with { CalibrationClips = calibration.ToArray() };
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
@@ -315,6 +313,15 @@ public static class Program
             }
     }
 
+    /// <summary>The checked --validation value (what the rules are chosen against); null when not given.</summary>
+    private static string? ValidationOption(CommandArgs a) => a.Get("validation") switch
+    {
+        null => null,
+        TeacherConfig.SpedUpValidation => TeacherConfig.SpedUpValidation,
+        TeacherConfig.InContextValidation => TeacherConfig.InContextValidation,
+        var other => throw new CommandArgsException($"--validation must be {TeacherConfig.SpedUpValidation} or {TeacherConfig.InContextValidation}, not '{other}'"),
+    };
+
     /// <summary>Re-runs the rule selection (validation on held-out training clips) for trained teachers.</summary>
     private static int Select(string[] argv)
     {
@@ -325,10 +332,8 @@ public static class Program
         bool? t2Paper = a.GetYesNo("t2-paper-combination");
         bool? groupStats = a.GetYesNo("group-stats");
         string groupStatsFrom = a.GetOr("group-stats-from", "train");
-        string? validation = a.Get("validation");
+        string? validation = ValidationOption(a);
         a.RejectUnknown();
-        if (validation is not (null or TeacherConfig.SpedUpValidation or TeacherConfig.InContextValidation))
-            throw new CommandArgsException($"--validation must be {TeacherConfig.SpedUpValidation} or {TeacherConfig.InContextValidation}");
         if (groupStatsFrom is not ("train" or "calibration")) throw new CommandArgsException("--group-stats-from must be train or calibration");
         if (groupStats != true && a.Has("group-stats-from")) throw new CommandArgsException("--group-stats-from needs --group-stats yes");
         Vad.Torch.TorchRuntime.EnsureLoaded();
