@@ -11,6 +11,9 @@ namespace Vad.Teachers;
 /// <summary>End-to-end teacher frames/s on this machine: decode + detection (+ flow for T1) + networks.</summary>
 public static class Bench
 {
+    /// <summary>The machine a figure was measured on, as every result JSON records it.</summary>
+    public static string Machine => $"{Environment.MachineName}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+
     public static int Run(string[] argv)
     {
         var a = new CommandArgs(argv);
@@ -47,7 +50,7 @@ public static class Bench
             ["frames"] = maxFrames,
             ["video"] = $"ped2 test {video} (360x240)",
             ["threads"] = 2,
-            ["machine"] = $"{Environment.MachineName}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
+            ["machine"] = Machine,
             ["date_utc"] = DateTime.UtcNow.ToString("O"),
             ["command"] = "./vad bench teachers " + string.Join(' ', argv),
         };

@@ -33,7 +33,7 @@ public static class LocalValidation
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
-        using var wholeObjects = BackgroundSubtractionDetector.Load(Path.Combine(models, DetectorFactory.BackgroundFile));
+        using var wholeObjects = TeacherValidation.WholeObjectDetector(detector);
         var scorer = new TeacherScorer(teachers, detector);
         var kinds = Enum.GetValues<PseudoAnomalyKind>();
         // Frame scores of both teachers per clip: every filmed frame, and the counted frames of each kind.
@@ -67,6 +67,7 @@ public static class LocalValidation
             ["models"] = Path.GetFullPath(models),
             ["t1_weights_sha256"] = TeacherModels.WeightsHash(models, "t1"),
             ["t2_weights_sha256"] = TeacherModels.WeightsHash(models, "t2"),
+            ["machine"] = Bench.Machine,
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
             ["normal_frames"] = normal.Count,
         };

@@ -164,7 +164,7 @@ public static class TeacherValidation
     }
 
     /// <summary>The default detector without its group splitting: whole blobs, to track and cut objects by.</summary>
-    private static BackgroundSubtractionDetector WholeObjectDetector(IObjectDetector detector) =>
+    public static BackgroundSubtractionDetector WholeObjectDetector(IObjectDetector detector) =>
         detector is BackgroundSubtractionDetector bs ? new BackgroundSubtractionDetector(bs.Background.Clone())
             : throw new InvalidOperationException($"the in-context validation cuts objects with the background model; detector '{detector.Name}' has none");
 
