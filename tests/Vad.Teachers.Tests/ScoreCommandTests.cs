@@ -49,10 +49,7 @@ public sealed class ScoreCommandTests
     {
         string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
         string root = TestData.TempDir();
-        string clip = Path.Combine(root, "training", "frames", "01");
-        Directory.CreateDirectory(clip);
-        for (int i = 0; i < 9; i++)
-            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "01", $"{10 + i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
+        TestData.CopyClip(root, "training", "01", first: 10, count: 9);
         string outDir = Path.Combine(root, "out");
         Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models]));
         var maps = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, "t1", "train-x2", "01"));
@@ -75,10 +72,7 @@ public sealed class ScoreCommandTests
     {
         string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
         string root = TestData.TempDir();
-        string clip = Path.Combine(root, "training", "frames", "15");
-        Directory.CreateDirectory(clip);
-        for (int i = 0; i < 45; i++)
-            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "15", $"{i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
+        TestData.CopyClip(root, "training", "15", first: 0, count: 45);
         string json = Path.Combine(root, "local.json");
         Assert.Equal(0, Program.Main(["validate-local", "--dataset", root, "--clips", "15", "--per-clip", "1", "--models", models, "--json", json]));
         var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement;
@@ -101,11 +95,9 @@ public sealed class ScoreCommandTests
     {
         string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
         string root = TestData.TempDir();
-        string dataset = Path.Combine(root, "data"), clip = Path.Combine(dataset, "training", "frames", "15");
-        Directory.CreateDirectory(clip);
+        string dataset = Path.Combine(root, "data");
+        string clip = TestData.CopyClip(dataset, "training", "15", first: 0, count: 45);
         Directory.CreateDirectory(Path.Combine(dataset, "testing", "frames", "01"));
-        for (int i = 0; i < 45; i++)
-            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", "15", $"{i:000}.jpg"), Path.Combine(clip, $"{i:000}.jpg"));
         string outDir = Path.Combine(root, "derived");
         // A relative --dataset (as ../shared/data/ped2 is given) must still give links that resolve.
         string relative = Path.GetRelativePath(Environment.CurrentDirectory, dataset);
@@ -133,12 +125,7 @@ public sealed class TeacherOptionTests
     public void Unknown_or_all_calibration_clips_and_a_lone_group_stats_source_are_refused_before_any_work()
     {
         string root = TestData.TempDir();
-        foreach (var clip in new[] { "01", "02" })
-        {
-            string dir = Path.Combine(root, "training", "frames", clip);
-            Directory.CreateDirectory(dir);
-            File.Copy(Path.Combine(TestData.Ped2, "training", "frames", clip, "000.jpg"), Path.Combine(dir, "000.jpg"));
-        }
+        foreach (var clip in new[] { "01", "02" }) TestData.CopyClip(root, "training", clip, first: 0, count: 1);
         string outDir = Path.Combine(root, "models");
         var err = new StringWriter();
         var oldErr = Console.Error;

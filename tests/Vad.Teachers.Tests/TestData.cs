@@ -16,6 +16,19 @@ internal static class TestData
         }
     }
 
+    /// <summary>
+    /// A Ped2-layout clip at <c>root/training|testing/frames/clip</c> holding <paramref name="count"/> real Ped2 frames of
+    /// that clip from <paramref name="first"/> on, renumbered from 000. Returns the clip's folder.
+    /// </summary>
+    public static string CopyClip(string root, string folder, string clip, int first, int count)
+    {
+        string dir = Path.Combine(root, folder, "frames", clip);
+        Directory.CreateDirectory(dir);
+        for (int i = 0; i < count; i++)
+            File.Copy(Path.Combine(Ped2, folder, "frames", clip, $"{first + i:000}.jpg"), Path.Combine(dir, $"{i:000}.jpg"));
+        return dir;
+    }
+
     public static string TempDir()
     {
         string d = Path.Combine(Path.GetTempPath(), "vad-teachers-tests-" + Guid.NewGuid().ToString("N"));
