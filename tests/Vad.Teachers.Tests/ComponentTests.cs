@@ -26,6 +26,31 @@ public sealed class ComponentTests
     }
 
     [Fact]
+    public void Speed_is_motion_energy_in_expected_person_heights_and_absent_without_a_perspective_model()
+    {
+        using var models = new TeacherModels(new TeacherConfig());
+        models.Eval();
+        int n = 2 * InputSizes.Motion * InputSizes.Motion;
+        var motion = new float[2 * n];
+        for (int k = 0; k < 2 * n; k++) motion[k] = 6f / InputSizes.MotionScale; // both objects: energy 6 px
+        var app = new float[2 * InputSizes.Appearance * InputSizes.Appearance];
+        // The same pixel flow is a far object's (expected height 12 px) or a near one's (60 px).
+        var raw = TeacherModels.PerObject(models.Raw(2, app, motion, [], t1: true, t2: false, personHeights: [12f, 60f]), 2);
+        int c = Array.IndexOf(TeacherModels.AllComponents, "speed");
+        Assert.Equal(0.5f, raw[0][c], 4);
+        Assert.Equal(0.1f, raw[1][c], 4);
+        var none = TeacherModels.PerObject(models.Raw(2, app, motion, [], t1: true, t2: false), 2);
+        Assert.True(float.IsNaN(none[0][c]), "no perspective model, no speed");
+        Assert.Throws<ArgumentException>(() => models.Raw(2, app, motion, [], t1: true, t2: false, personHeights: [12f]));
+        // Without it the selection calibrates every other component and leaves speed out (not an error).
+        var normal = none.Select((r, i) => r.Select((v, k) => TeacherModels.T2Components.Contains(TeacherModels.AllComponents[k]) ? i + 1f : v).ToArray()).ToList();
+        var stats = TeacherValidation.WithMissingStats([], normal);
+        Assert.False(stats.ContainsKey("speed"));
+        Assert.True(stats.ContainsKey("motion_energy"));
+        Assert.DoesNotContain("speed", new TeacherConfig().T1Rule.Components);
+    }
+
+    [Fact]
     public void Candidate_rules_are_every_subset_per_scale_or_only_the_papers_full_combination()
     {
         var subsets = TeacherValidation.Candidates(TeacherModels.T2Components).ToList();

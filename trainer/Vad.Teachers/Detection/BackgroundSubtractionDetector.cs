@@ -66,6 +66,8 @@ public sealed class BackgroundSubtractionDetector : IObjectDetector
 
     public string Name => "background-subtraction";
     public Mat Background => _background;
+    /// <summary>The perspective model learned with the background (null when none was learned).</summary>
+    public PersonHeightModel? PersonHeight => _o.PersonHeight;
 
     public static BackgroundSubtractionDetector Load(string backgroundPng, BackgroundSubtractionOptions? options = null)
     {

@@ -30,7 +30,7 @@ public sealed record TeacherConfig
     public double ErrorTopFraction { get; init; } = 0.25;
     public Dictionary<string, ComponentStats> Stats { get; init; } = new();
     /// <summary>How T1 combines its components (selected on the pseudo-anomaly validation, see TeacherValidation).</summary>
-    public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1Components);
+    public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1NetworkComponents);
     public ScoreRule T2Rule { get; init; } = new("probability", TeacherModels.T2Components);
     /// <summary>Smoothing of each teacher's object scores along object tracks (<see cref="ObjectTracks"/>), selected on
     /// the same validation after the rule; teachers saved before it existed have none.</summary>
@@ -113,9 +113,14 @@ public sealed record ScoreRule(string Scale, string[] Components)
 /// <remarks>MotionEnergy is no network output: the mean of the top <see cref="TeacherConfig.ErrorTopFraction"/> of the
 /// object's flow magnitudes (pixels per 3 frames, past and future), the motion AE's own input measured directly. The
 /// AE and classifier see the flow's shape; this keeps its size, which a fast object changes first. (Divided by the box
-/// height, a perspective-free speed, it ranked far lower on the sped-up validation: 0.78 vs 0.94 alone.)</remarks>
+/// height, a perspective-free speed, it ranked far lower on the sped-up validation: 0.78 vs 0.94 alone.)
+/// Speed is MotionEnergy divided by the expected person height at the box's bottom row (the detector's perspective
+/// model, <see cref="Detection.PersonHeightModel"/>): body heights per 3 frames, so a far cyclist and a near walker are
+/// no longer ranked by their distance to the camera (Ped2's person height grows about 7x from the far end to the near
+/// one). A smooth function of the row, unlike the box's own height, which fragments and merged groups make noisy.
+/// NaN when the detector has no perspective model.</remarks>
 public sealed record RawComponents(float[] AppError, float[] MotionError, float[] AppLogit, float[] MotionLogit,
-    float[] MotionEnergy, float[] ArrowOfTime, float[] Irregularity, float[] MiddleError);
+    float[] MotionEnergy, float[] Speed, float[] ArrowOfTime, float[] Irregularity, float[] MiddleError);
 
 /// <summary>
 /// The two teachers' networks. T1 = appearance AE + motion AE + appearance and motion classifiers (normal vs
@@ -125,7 +130,11 @@ public sealed class TeacherModels : IDisposable
 {
     public const string ConfigFile = "teachers.json";
     public const string ManifestFile = "manifest.json";
-    public static readonly string[] T1Components = ["app_error", "motion_error", "app_logit", "motion_logit", "motion_energy"];
+    /// <summary>T1's components that need no perspective model (the default rule's, before any selection).</summary>
+    public static readonly string[] T1NetworkComponents = ["app_error", "motion_error", "app_logit", "motion_logit", "motion_energy"];
+    public static readonly string[] T1Components = [.. T1NetworkComponents, "speed"];
+    /// <summary>Components that exist only with the detector's perspective model.</summary>
+    public static readonly string[] PerspectiveComponents = ["speed"];
     public static readonly string[] T2Components = ["arrow_of_time", "irregularity", "middle_error"];
     public static readonly string[] WeightFiles = ["t1_app_ae.bin", "t1_motion_ae.bin", "t1_app_cls.bin", "t1_motion_cls.bin", "t2_multitask.bin"];
 
@@ -250,14 +259,15 @@ public sealed class TeacherModels : IDisposable
         return (stack.index_select(1, idx), stack.narrow(1, mid, 1));
     }
 
-    /// <summary>Raw components for a batch. app [B*64*64], motion [B*2*32*32], stack [B*7*32*32] (pixel/255).</summary>
-    public RawComponents Raw(int count, float[] app, float[] motion, float[] stack, bool t1 = true, bool t2 = true)
+    /// <summary>Raw components for a batch. app [B*64*64], motion [B*2*32*32], stack [B*7*32*32] (pixel/255);
+    /// <paramref name="personHeights"/>: each object's expected person height in pixels (null: no speed).</summary>
+    public RawComponents Raw(int count, float[] app, float[] motion, float[] stack, bool t1 = true, bool t2 = true, float[]? personHeights = null)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         float[] Arr(Tensor t) => t.to_type(ScalarType.Float32).data<float>().ToArray();
         float[] empty = [];
-        float[] ae = empty, me = empty, al = empty, ml = empty, en = empty, aot = empty, mi = empty, mid = empty;
+        float[] ae = empty, me = empty, al = empty, ml = empty, en = empty, sp = empty, aot = empty, mi = empty, mid = empty;
         if (t1)
         {
             var a = torch.tensor(app, new long[] { count, 1, InputSizes.Appearance, InputSizes.Appearance });
@@ -269,6 +279,11 @@ public sealed class TeacherModels : IDisposable
             al = Arr(AppClassifier.forward(ClassifierInput(a, ar)));
             ml = Arr(MotionClassifier.forward(ClassifierInput(m, mr)));
             en = Arr(TopMean(m) * InputSizes.MotionScale);
+            if (personHeights is not null)
+            {
+                if (personHeights.Length != count) throw new ArgumentException($"{personHeights.Length} person heights for {count} objects");
+                sp = en.Select((e, i) => e / personHeights[i]).ToArray();
+            }
         }
         if (t2)
         {
@@ -280,7 +295,7 @@ public sealed class TeacherModels : IDisposable
             var pred = MultiTask.PredictMiddle(nb);
             mid = Arr((pred - middle).abs().flatten(1).mean(new long[] { 1 }));
         }
-        return new RawComponents(ae, me, al, ml, en, aot, mi, mid);
+        return new RawComponents(ae, me, al, ml, en, sp, aot, mi, mid);
     }
 
     public static float[] Component(RawComponents r, string name) => name switch
@@ -290,6 +305,7 @@ public sealed class TeacherModels : IDisposable
         "app_logit" => r.AppLogit,
         "motion_logit" => r.MotionLogit,
         "motion_energy" => r.MotionEnergy,
+        "speed" => r.Speed,
         "arrow_of_time" => r.ArrowOfTime,
         "irregularity" => r.Irregularity,
         "middle_error" => r.MiddleError,

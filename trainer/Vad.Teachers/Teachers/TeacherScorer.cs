@@ -17,6 +17,7 @@ public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, bool[] 
 public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector)
 {
     private const int BatchObjects = 256;
+    private readonly PersonHeightModel? _perspective = (detector as BackgroundSubtractionDetector)?.PersonHeight;
 
     public FrameObjects[] ScoreFrames(IReadOnlyList<Mat> frames, bool t1, bool t2, Action<int>? onFrame = null)
     {
@@ -44,6 +45,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             var app = new float[t1 ? batch.Count * a : 0];
             var mot = new float[t1 ? batch.Count * m : 0];
             var stack = new float[t2 ? batch.Count * st : 0];
+            var heights = t1 && _perspective is { } ph ? batch.Select(r => (float)ph.At(dets[r.Frame][r.Obj].Box.Bottom)).ToArray() : null;
             for (int b = 0; b < batch.Count; b++)
             {
                 var (f, k) = batch[b];
@@ -59,7 +61,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
                     for (int p = 0; p < st; p++) stack[b * st + p] = bytes[p] / 255f;
                 }
             }
-            var raw = TeacherModels.PerObject(models.Raw(batch.Count, app, mot, stack, t1, t2), batch.Count);
+            var raw = TeacherModels.PerObject(models.Raw(batch.Count, app, mot, stack, t1, t2, heights), batch.Count);
             for (int b = 0; b < batch.Count; b++)
             {
                 var (f, k) = batch[b];

@@ -311,7 +311,9 @@ public sealed class TeacherTrainer
             foreach (var (c, list) in acc) list.AddRange(TeacherModels.Component(raw, c).Select(v => (double)v));
             task.Increment(sel.Length);
         }
-        return acc.ToDictionary(kv => kv.Key, kv =>
+        // Speed needs the detector's perspective model, which the training objects are not scored with: the selection
+        // calibrates it on the held-out objects (TeacherValidation.WithMissingStats).
+        return acc.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv =>
         {
             double mean = kv.Value.Average();
             double sd = Math.Sqrt(kv.Value.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, kv.Value.Count - 1));
