@@ -109,6 +109,57 @@ public sealed class SelectEpochTests : IDisposable
     }
 
     [Fact]
+    public void With_local_pseudo_anomalies_the_epoch_that_best_finds_the_altered_frames_is_selected()
+    {
+        var cfg = TrainerTests.Tiny();
+        string run = Path.Combine(dir, "run");
+        for (int e = 1; e <= 3; e++)
+        {
+            using var net = new StudentNetwork(cfg);
+            ModelTests.RandomiseNorms(net, 10 + e);
+            TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
+        }
+        string dataset = Dataset();
+        // A make-local style pseudo clip of training clip 14 (real frames of another clip stand for the altered ones),
+        // its first and last 3 frames context.
+        string pseudo = Path.Combine(dataset, "training", "frames", "14-speed-1");
+        Directory.CreateDirectory(pseudo);
+        foreach (var f in Directory.GetFiles(Path.Combine(dataset, "testing", "frames", "01")))
+            File.Copy(f, Path.Combine(pseudo, Path.GetFileName(f)));
+        string labels = PseudoAnomalyLabels.PathFor(dataset, "14-speed-1");
+        Directory.CreateDirectory(Path.GetDirectoryName(labels)!);
+        File.WriteAllLines(labels, Enumerable.Range(0, 20).Select(i => i is < 3 or >= 17 ? "-" : "1"));
+
+        Assert.Equal(0, SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--local", dataset, "--threads", "1"]));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "selection.json")));
+        var rows = doc.RootElement.GetProperty("epochs").EnumerateArray()
+            .Select(r => (Epoch: r.GetProperty("epoch").GetString()!, InContext: r.GetProperty("in_context_auc").GetDouble())).ToList();
+        Assert.All(rows, r => Assert.InRange(r.InContext, 0, 1));
+        Assert.Contains("in-context pseudo-anomaly clips", doc.RootElement.GetProperty("rule").GetString());
+        var best = rows.OrderByDescending(r => r.InContext).ThenByDescending(r => r.Epoch, StringComparer.Ordinal).First();
+        Assert.Equal(best.Epoch, doc.RootElement.GetProperty("selected").GetString());
+        // Recompute one AUC by hand: the 20 normal frames against the 14 counted frames of the pseudo clip.
+        var ds = VideoDataset.Open(dataset);
+        var normalClip = StudentInput.Decode(ds.Train.Single(v => v.Name == "14"), cfg);
+        var altered = StudentInput.Decode(ds.Train.Single(v => v.Name == "14-speed-1"), cfg);
+        using (var s = new StudentSession(TrainCommand.EpochExportPath(run, 2), 1))
+        {
+            var normal = Vad.Student.Scoring.ScoreCommand.ScoreClip(s, normalClip, cfg, 32).Scores;
+            var abnormal = Vad.Student.Scoring.ScoreCommand.ScoreClip(s, altered, cfg, 32).Scores.Skip(3).Take(14);
+            double expected = Vad.Core.Evaluation.FrameAuc.Compute([.. normal.Concat(abnormal).Select(v => (double)v)],
+                [.. Enumerable.Repeat(0, normal.Length).Concat(Enumerable.Repeat(1, 14))]) ?? double.NaN;
+            Assert.Equal(Math.Round(expected, 4), rows[1].InContext, 6);
+        }
+        // A pseudo clip without labels, or a held-out clip without pseudo clips, is refused with the reason.
+        File.Delete(labels);
+        var missing = Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--local", dataset, "--threads", "1"]));
+        Assert.Contains("14-speed-1.txt", missing.Message);
+        Directory.Delete(pseudo, true);
+        var none = Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--local", dataset, "--threads", "1"]));
+        Assert.Contains("make-local", none.Message);
+    }
+
+    [Fact]
     public void Foreground_fraction_counts_pixels_away_from_the_clips_median_and_pearson_is_exact()
     {
         // 9 frames of 10 pixels, background 100; the last four have 1-4 pixels at 200 (the per-pixel median stays

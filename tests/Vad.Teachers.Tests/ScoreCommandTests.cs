@@ -110,6 +110,12 @@ public sealed class ScoreCommandTests
         {
             var pngs = Directory.GetFiles(Path.Combine(frames, $"15-{kind}-1"), "*.png");
             Assert.True(pngs.Length > 2 * Vad.Teachers.Data.InContextPseudoAnomalies.Context, $"{kind}: too few frames ({pngs.Length})");
+            // One label per frame: the altered ones 1, the context frames at both ends not counted.
+            var labels = File.ReadAllLines(Vad.Core.Datasets.PseudoAnomalyLabels.PathFor(outDir, $"15-{kind}-1"));
+            Assert.Equal(pngs.Length, labels.Length);
+            Assert.Contains("1", labels);
+            Assert.All(labels.Take(Vad.Teachers.Data.InContextPseudoAnomalies.Context).Concat(labels.TakeLast(Vad.Teachers.Data.InContextPseudoAnomalies.Context)),
+                l => Assert.Equal("-", l));
         }
         // Re-running into the same folder is fine; an output inside the dataset is refused.
         Assert.Equal(0, Program.Main(["make-local", "--dataset", dataset, "--out", outDir, "--clips", "15", "--per-clip", "1", "--models", models]));

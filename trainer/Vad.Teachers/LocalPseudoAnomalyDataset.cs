@@ -1,6 +1,7 @@
 using OpenCvSharp;
 using Spectre.Console;
 using Vad.Core.Cli;
+using Vad.Core.Datasets;
 using Vad.Teachers.Data;
 using Vad.Teachers.Detection;
 
@@ -9,7 +10,7 @@ namespace Vad.Teachers;
 /// <summary>
 /// <c>vad teachers make-local</c>: a derived dataset folder holding the real clips (linked, not copied) plus, for the given
 /// training clips, in-context pseudo-anomaly segments (<see cref="InContextPseudoAnomalies"/>) as extra training clips
-/// of PNG frames named <c>&lt;clip&gt;-&lt;kind&gt;-&lt;n&gt;</c>. Teachers score it and the student distils on it like any
+/// of PNG frames named <c>&lt;clip&gt;-&lt;kind&gt;-&lt;n&gt;</c>, with per-frame labels (<see cref="PseudoAnomalyLabels"/>). Teachers score it and the student distils on it like any
 /// dataset; nothing of the test split is altered or read beyond the link.
 /// </summary>
 public static class LocalPseudoAnomalyDataset
@@ -30,8 +31,9 @@ public static class LocalPseudoAnomalyDataset
             throw new CommandArgsException("--out must be outside the dataset folder");
         var clips = Clips.List(dataset, "train", clipNames.ToList());
         using var wholeObjects = BackgroundSubtractionDetector.Load(Path.Combine(models, DetectorFactory.BackgroundFile));
-        string trainFrames = Path.Combine(target, "training", "frames");
+        string trainFrames = Path.Combine(target, "training", "frames"), labelsDir = Path.Combine(target, "training", PseudoAnomalyLabels.Folder);
         Directory.CreateDirectory(trainFrames);
+        Directory.CreateDirectory(labelsDir);
         // Everything of the real dataset but its training clips is linked as it is; each training clip is linked one by one.
         foreach (var entry in Directory.EnumerateFileSystemEntries(root))
             if (Path.GetFileName(entry) != "training") Link(entry, Path.Combine(target, Path.GetFileName(entry)));
@@ -48,10 +50,11 @@ public static class LocalPseudoAnomalyDataset
                     foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects, perClip))
                         using (seg)
                         {
-                            string dir = Path.Combine(trainFrames, $"{clip.Name}-{seg.Kind.ToString().ToLowerInvariant()}-{n + 1}");
+                            string name = $"{clip.Name}-{seg.Kind.ToString().ToLowerInvariant()}-{n + 1}", dir = Path.Combine(trainFrames, name);
                             if (Directory.Exists(dir)) Directory.Delete(dir, true);
                             Directory.CreateDirectory(dir);
                             for (int i = 0; i < seg.Frames.Length; i++) Cv2.ImWrite(Path.Combine(dir, $"{i:000}.png"), seg.Frames[i]);
+                            File.WriteAllLines(PseudoAnomalyLabels.PathFor(target, name), seg.Abnormal.Select(PseudoAnomalyLabels.Line));
                             written++;
                             frames += seg.Frames.Length;
                         }

@@ -17,16 +17,20 @@ namespace Vad.Student.Training;
 /// same clips played faster (positives: objects moving too fast, the teachers' own validation); the epoch with the
 /// highest frame-level AUC - over all the runs named, among the epochs whose normal-frame scores do not follow crowd
 /// size beyond <c>--max-crowd-correlation</c> when given - is copied to <c>selected/student.onnx</c> (+ manifest) of the
-/// first run (or <c>--out</c>), each run's table to its selection.json.
+/// first run (or <c>--out</c>), each run's table to its selection.json. With <c>--local DIR</c> the positives are instead
+/// the altered frames of the held-out clips' in-context pseudo-anomalies (<c>./vad teachers make-local</c>: one object
+/// sped up or turned upside down among normal ones, the teachers' own validation since v18).
 /// </summary>
 public static class SelectEpochCommand
 {
     public const string Usage = """
-        usage: ./vad select-epoch --run DIR[,DIR...] --dataset DIR --clips 14,15,16 [--speedup 1.25]
+        usage: ./vad select-epoch --run DIR[,DIR...] --dataset DIR --clips 14,15,16 [--speedup 1.25] [--local DIR]
                                   [--max-crowd-correlation C] [--out DIR] [--threads N]
           --run       one run folder, or several (trained on the same held-out clips): the best epoch over all of them
           --clips     training clips the runs held out (train --hold-out): never distilled on, no labels needed
           --speedup   positives: those clips played this much faster (default 1.25: every 5th frame dropped)
+          --local     positives instead: the altered frames of the clips' in-context pseudo-anomaly clips in DIR
+                      (./vad teachers make-local --clips 14,15,16 --out DIR); the sped-up AUC is still recorded
           --max-crowd-correlation
                       epochs whose scores on the held-out normal frames correlate with their foreground fraction above
                       C are not eligible (a normal frame's score must not rise with the number of people in it)
@@ -34,7 +38,11 @@ public static class SelectEpochCommand
         Scores every <run>/epochs/epoch-NN.onnx; writes <run>/selection.json per run and the selected model.
         """;
 
-    private sealed record EpochRow(string Run, string Path, string Epoch, double Auc, double LocalAuc, double CrowdCorrelation);
+    private sealed record EpochRow(string Run, string Path, string Epoch, double Auc, double LocalAuc, double CrowdCorrelation, double? InContextAuc)
+    {
+        /// <summary>What the selection ranks by: the in-context AUC when there is one, else the sped-up copies' AUC.</summary>
+        public double Criterion => InContextAuc ?? Auc;
+    }
 
     public static int Run(string[] argv)
     {
@@ -47,6 +55,7 @@ public static class SelectEpochCommand
         double? maxCrowd = args.Has("max-crowd-correlation") ? args.GetDouble("max-crowd-correlation", 1) : null;
         int threads = args.GetInt("threads", 0);
         string? outDir = args.Get("out");
+        string? localDir = args.Get("local");
         args.RejectUnknown();
         if (runDirs.Count == 0) throw new CommandArgsException("--run: name the run folder(s)");
         if (clipNames.Count == 0) throw new CommandArgsException("--clips: name the held-out training clips");
@@ -69,6 +78,7 @@ public static class SelectEpochCommand
                     + $"{runDirs[0]} {cfg.InputWidth}x{cfg.InputHeight}x{cfg.Channels} x{cfg.Frames}: select among runs with the same input");
         }
         var clips = videos.Select(v => StudentInput.Decode(v, cfg)).ToList();
+        var pseudo = localDir is null ? null : InContextClips(localDir, clipNames, cfg);
         var foreground = clips.Select(ForegroundFractions).ToList();
         var rows = new List<EpochRow>();
         foreach (var (run, found) in epochsByRun)
@@ -78,9 +88,11 @@ public static class SelectEpochCommand
                 var normal = NormalScores(session, clips, cfg);
                 var d = Diagnostics(session, clips, cfg, foreground, normal);
                 var row = new EpochRow(run, path, Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup, normal), 4),
-                    Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4));
+                    Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4), pseudo is null ? null : Math.Round(InContextAuc(session, pseudo, cfg, normal), 4));
                 rows.Add(row);
-                Console.WriteLine($"{(runDirs.Count > 1 ? run + " " : "")}{row.Epoch}: AUC {F(row.Auc)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies)"
+                Console.WriteLine($"{(runDirs.Count > 1 ? run + " " : "")}{row.Epoch}: "
+                    + (row.InContextAuc is { } ic ? $"in-context AUC {F(ic)} (held-out {string.Join(",", clipNames)} vs their altered objects); " : "")
+                    + $"AUC {F(row.Auc)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies{(pseudo is null ? "" : ", not used")})"
                     + $"; local AUC {F(row.LocalAuc)} (not used), crowd correlation {row.CrowdCorrelation.ToString("0.000", CultureInfo.InvariantCulture)}"
                     + (maxCrowd is { } m && row.CrowdCorrelation > m ? " (not eligible)" : ""));
             }
@@ -90,12 +102,14 @@ public static class SelectEpochCommand
             Console.WriteLine($"no epoch has crowd correlation <= {maxCrowd}: selecting on the validation AUC alone");
         // Highest AUC; ties go to the later epoch of the earlier-named run (more training at equal validation).
         var pool = filtered ? eligible : rows;
-        var best = pool.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Auc).ThenBy(x => runDirs.IndexOf(x.r.Run)).ThenByDescending(x => x.i).First().r;
+        var best = pool.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Criterion).ThenBy(x => runDirs.IndexOf(x.r.Run)).ThenByDescending(x => x.i).First().r;
         string selectedDir = outDir ?? Path.Combine(runDirs[0], "selected");
         Directory.CreateDirectory(selectedDir);
         File.Copy(best.Path, Path.Combine(selectedDir, "student.onnx"), overwrite: true);
         File.Copy(StudentManifest.PathFor(best.Path), Path.Combine(selectedDir, "student.json"), overwrite: true);
-        string rule = $"frame-level AUC: held-out training clips {string.Join(",", clipNames)} (normal) vs the same clips played {speedup.ToString(CultureInfo.InvariantCulture)}x faster"
+        string rule = (pseudo is null
+                ? $"frame-level AUC: held-out training clips {string.Join(",", clipNames)} (normal) vs the same clips played {speedup.ToString(CultureInfo.InvariantCulture)}x faster"
+                : $"frame-level AUC: held-out training clips {string.Join(",", clipNames)} (normal) vs the altered frames of their in-context pseudo-anomaly clips in {localDir}")
             + (maxCrowd is { } mx ? $", among epochs with crowd_correlation <= {mx.ToString(CultureInfo.InvariantCulture)}{(filtered ? "" : " (none was: AUC alone)")}" : "")
             + (runDirs.Count > 1 ? $", over runs {string.Join(", ", runDirs)}" : "");
         foreach (var run in runDirs)
@@ -103,13 +117,13 @@ public static class SelectEpochCommand
             {
                 rule,
                 selected = runDirs.Count > 1 ? $"{best.Run}: {best.Epoch}" : best.Epoch,
-                epochs = rows.Where(r => r.Run == run).Select(r => new { epoch = r.Epoch, auc = r.Auc, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
+                epochs = rows.Where(r => r.Run == run).Select(r => new { epoch = r.Epoch, auc = r.Auc, in_context_auc = r.InContextAuc, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
                 diagnostics = "local_auc (never used for selection) = held-out clips vs their copies with only the top or only the bottom half "
                     + "played 2x faster; crowd_correlation = Pearson correlation of the score with the foreground fraction "
                     + "(|frame - per-pixel median of the clip| > 18) over the held-out normal frames (high: the score follows crowd size; "
                     + "used only with --max-crowd-correlation)",
             }, StudentConfig.Json));
-        Console.WriteLine($"selected {(runDirs.Count > 1 ? best.Run + " " : "")}{best.Epoch} (AUC {F(best.Auc)}) -> {Path.Combine(selectedDir, "student.onnx")}");
+        Console.WriteLine($"selected {(runDirs.Count > 1 ? best.Run + " " : "")}{best.Epoch} ({(pseudo is null ? "" : "in-context ")}AUC {F(best.Criterion)}) -> {Path.Combine(selectedDir, "student.onnx")}");
         return 0;
 
         static string F(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
@@ -186,6 +200,47 @@ public static class SelectEpochCommand
                 scores.AddRange(s.Select(v => (double)v));
                 labels.AddRange(Enumerable.Repeat(label, s.Length));
             }
+        return FrameAuc.Compute(scores, labels) ?? double.NaN;
+    }
+
+    /// <summary>
+    /// The in-context pseudo-anomaly clips of the held-out clips in a <c>make-local</c> folder (named
+    /// <c>&lt;clip&gt;-&lt;kind&gt;-&lt;n&gt;</c>, labels under training/pseudo-labels), decoded, with their per-frame labels
+    /// (1 altered, 0 as filmed, null context). Every held-out clip must have at least one.
+    /// </summary>
+    public static List<(ClipFrames Clip, int?[] Labels)> InContextClips(string localDir, IReadOnlyList<string> clipNames, StudentConfig cfg)
+    {
+        var local = VideoDataset.Open(localDir);
+        var result = new List<(ClipFrames, int?[])>();
+        foreach (var clip in clipNames)
+        {
+            var found = local.Train.Where(v => v.Name.StartsWith(clip + "-", StringComparison.Ordinal)).ToList();
+            if (found.Count == 0)
+                throw new CommandArgsException($"--local: no pseudo-anomaly clip of training clip {clip} in {localDir} (make them: ./vad teachers make-local --clips {string.Join(",", clipNames)} --out {localDir})");
+            foreach (var v in found)
+            {
+                string labelsPath = PseudoAnomalyLabels.PathFor(local.Root, v.Name);
+                if (!File.Exists(labelsPath)) throw new CommandArgsException($"--local: {labelsPath} missing (made by an older make-local: make the folder again)");
+                var labels = PseudoAnomalyLabels.Read(labelsPath);
+                var frames = StudentInput.Decode(v, cfg);
+                if (frames.Frames.Count != labels.Length) throw new InvalidDataException($"{labelsPath}: {labels.Length} labels for {frames.Frames.Count} frames of {v.Name}");
+                result.Add((frames, labels));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Frame-level AUC: the held-out clips as filmed (label 0) against the altered frames of their pseudo-anomaly clips.</summary>
+    public static double InContextAuc(StudentSession session, IReadOnlyList<(ClipFrames Clip, int?[] Labels)> pseudo, StudentConfig cfg, IReadOnlyList<float[]> normalScores)
+    {
+        var scores = normalScores.SelectMany(s => s.Select(v => (double)v)).ToList();
+        var labels = Enumerable.Repeat(0, scores.Count).ToList();
+        foreach (var (clip, frameLabels) in pseudo)
+        {
+            var s = ScoreCommand.ScoreClip(session, clip, cfg, 32).Scores;
+            for (int i = 0; i < s.Length; i++)
+                if (frameLabels[i] is { } l) { scores.Add(s[i]); labels.Add(l); }
+        }
         return FrameAuc.Compute(scores, labels) ?? double.NaN;
     }
 
