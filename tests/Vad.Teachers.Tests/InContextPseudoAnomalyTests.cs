@@ -57,6 +57,26 @@ public sealed class InContextPseudoAnomalyTests
     }
 
     [Fact]
+    public void With_edges_tracks_also_follow_objects_while_they_touch_the_frame_edge()
+    {
+        var frames = Clips.FrameFiles(Path.Combine(TestData.Ped2, "training", "frames", "15")).Select(f => Cv2.ImRead(f, ImreadModes.Grayscale)).ToArray();
+        using var whole = WholeObjects();
+        try
+        {
+            bool Truncated(Rect b) => Vad.Teachers.Objects.ObjectCrops.IsTruncated(b, frames[0].Width, frames[0].Height);
+            var interior = InContextPseudoAnomalies.Tracks(frames, whole);
+            var withEdges = InContextPseudoAnomalies.Tracks(frames, whole, edges: true);
+            Assert.All(interior, t => Assert.DoesNotContain(t.Boxes, Truncated));
+            // People walk in and out of clip 15 at its edges: some track now holds edge boxes, and tracks only get longer
+            // or more (an interior track is part of a track with edges or stays whole).
+            Assert.Contains(withEdges, t => t.Boxes.Any(Truncated));
+            Assert.True(withEdges.Sum(t => t.Boxes.Length) > interior.Sum(t => t.Boxes.Length));
+            Assert.All(withEdges, t => Assert.True(t.Boxes.Length >= InContextPseudoAnomalies.MinTrackFrames));
+        }
+        finally { foreach (var f in frames) f.Dispose(); }
+    }
+
+    [Fact]
     public void Flipping_an_object_turns_its_pixels_upside_down_on_the_background()
     {
         using var bg = new Mat(40, 40, MatType.CV_8UC1, Scalar.All(100));

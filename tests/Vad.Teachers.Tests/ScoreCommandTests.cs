@@ -149,6 +149,8 @@ public sealed class TeacherOptionTests
             Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", outDir, "--validation", "test-labels"]));
             Assert.Contains("--validation must be sped-up or in-context, not 'test-labels'", err.ToString());
             Assert.Equal(2, Program.Main(["train", "--dataset", root, "--out", outDir, "--validation", "local"]));
+            Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", outDir, "--in-context-edges", "yes"]));
+            Assert.Contains("--in-context-edges needs --validation in-context", err.ToString());
         }
         finally { Console.SetError(oldErr); }
         Assert.False(Directory.Exists(outDir), "nothing may be written when the options are refused");

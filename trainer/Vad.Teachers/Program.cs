@@ -77,8 +77,9 @@ public static class Program
                                    from: all training clips, or only the held-out calibration clips; default train)]
                                   [--validation sped-up|in-context (choose the rules against sped-up copies of the
                                    held-out clips, or against one object at a time sped up or turned upside down)]
+                                  [--in-context-edges yes|no (in-context: also alter objects touching the frame edge)]
                                                     (re-run the rule selection on held-out training clips)
-               vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--json FILE]
+               vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no] [--json FILE]
                                   (AUC on training clips with one object at a time sped up 2x or turned upside down)
                vad teachers make-local --dataset DIR --out DIR --clips 01,02 [--per-clip 3] [--models DIR]
                                   (a derived dataset: the real clips linked + those pseudo-anomalies as extra training clips)
@@ -333,9 +334,12 @@ public static class Program
         bool? groupStats = a.GetYesNo("group-stats");
         string groupStatsFrom = a.GetOr("group-stats-from", "train");
         string? validation = ValidationOption(a);
+        bool? inContextEdges = a.GetYesNo("in-context-edges");
         a.RejectUnknown();
         if (groupStatsFrom is not ("train" or "calibration")) throw new CommandArgsException("--group-stats-from must be train or calibration");
         if (groupStats != true && a.Has("group-stats-from")) throw new CommandArgsException("--group-stats-from needs --group-stats yes");
+        if (inContextEdges is not null && validation != TeacherConfig.InContextValidation)
+            throw new CommandArgsException("--in-context-edges needs --validation in-context");
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
@@ -344,6 +348,7 @@ public static class Program
         if (t2Paper is { } tp) teachers.Config = teachers.Config with { T2PaperCombination = tp };
         // The in-context validation judges appearance itself (its flipped objects), so no appearance part is forced on.
         if (validation is not null) teachers.Config = teachers.Config with { Validation = validation, T1AppearancePart = validation == TeacherConfig.SpedUpValidation && teachers.Config.T1AppearancePart };
+        if (inContextEdges is { } edges) teachers.Config = teachers.Config with { InContextEdgeObjects = edges };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
         ProgressBar().Start(ctx =>
@@ -361,7 +366,8 @@ public static class Program
             + (t2Paper is { } p ? $" --t2-paper-combination {(p ? "yes" : "no")}" : "")
             + (groupStats is { } g ? $" --group-stats {(g ? "yes" : "no")}" : "")
             + (groupStats == true && groupStatsFrom != "train" ? $" --group-stats-from {groupStatsFrom}" : "")
-            + (validation is not null ? $" --validation {validation}" : "");
+            + (validation is not null ? $" --validation {validation}" : "")
+            + (inContextEdges is { } ie ? $" --in-context-edges {(ie ? "yes" : "no")}" : "");
         string? before = TeacherModels.SavedCommand(models);
         teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");

@@ -50,12 +50,13 @@ public static class InContextPseudoAnomalies
 
     /// <summary>
     /// Tracks of whole objects (blobs of the background model, not split into person windows): chains of mutual best-IoU
-    /// links, away from the frame edge, at least <see cref="MinObjectHeight"/> tall, at least <paramref name="minFrames"/> long.
+    /// links, away from the frame edge (with <paramref name="edges"/>: also while touching it, entering or leaving the
+    /// scene), at least <see cref="MinObjectHeight"/> tall, at least <paramref name="minFrames"/> long.
     /// </summary>
-    public static List<Track> Tracks(IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, int minFrames = MinTrackFrames)
+    public static List<Track> Tracks(IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, int minFrames = MinTrackFrames, bool edges = false)
     {
         var boxes = frames.Select(f => (IReadOnlyList<Rect>)wholeObjects.Detect(f).Select(o => o.Box)
-            .Where(b => !ObjectCrops.IsTruncated(b, f.Width, f.Height) && b.Height >= MinObjectHeight).ToList()).ToList();
+            .Where(b => (edges || !ObjectCrops.IsTruncated(b, f.Width, f.Height)) && b.Height >= MinObjectHeight).ToList()).ToList();
         var links = ObjectTracks.Link(boxes);
         var used = boxes.Select(b => new bool[b.Count]).ToArray();
         var tracks = new List<Track>();
@@ -83,9 +84,9 @@ public static class InContextPseudoAnomalies
     /// (count / perClip)-th taken so that the choice spreads over the clip.
     /// </summary>
     public static List<PseudoAnomalySegment> Make(string clip, IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects,
-        PseudoAnomalyKind kind, int perClip)
+        PseudoAnomalyKind kind, int perClip, bool edges = false)
     {
-        var tracks = Tracks(frames, wholeObjects);
+        var tracks = Tracks(frames, wholeObjects, edges: edges);
         var chosen = tracks.Count <= perClip ? tracks
             : Enumerable.Range(0, perClip).Select(i => tracks[(int)((long)i * tracks.Count / perClip)]).ToList();
         return chosen.Select(t => Segment(clip, frames, wholeObjects, t, kind)).ToList();
@@ -93,8 +94,8 @@ public static class InContextPseudoAnomalies
 
     /// <summary><see cref="Make"/> for every kind in turn, each segment with its index within its kind.</summary>
     public static IEnumerable<(PseudoAnomalySegment Segment, int Index)> MakeEveryKind(string clip, IReadOnlyList<Mat> frames,
-        BackgroundSubtractionDetector wholeObjects, int perClip) =>
-        Enum.GetValues<PseudoAnomalyKind>().SelectMany(kind => Make(clip, frames, wholeObjects, kind, perClip).Select((s, n) => (s, n)));
+        BackgroundSubtractionDetector wholeObjects, int perClip, bool edges = false) =>
+        Enum.GetValues<PseudoAnomalyKind>().SelectMany(kind => Make(clip, frames, wholeObjects, kind, perClip, edges).Select((s, n) => (s, n)));
 
     /// <summary>The frames <c>[first - Context, last + Context]</c> around the altered ones, altered frames counted abnormal
     /// except their first and last <see cref="Context"/> (where the flow would also see the alteration start or stop).</summary>

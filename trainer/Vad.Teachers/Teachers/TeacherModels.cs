@@ -92,6 +92,9 @@ public sealed record TeacherConfig
     public string Validation { get; init; } = SpedUpValidation;
     /// <summary>In-context validation: segments per held-out clip and pseudo-anomaly kind.</summary>
     public int InContextSegmentsPerClip { get; init; } = 6;
+    /// <summary>In-context validation: objects are also altered while their box touches the frame edge (entering or
+    /// leaving the scene). Off: only objects away from the edge, so the validation cannot reward scoring edge objects.</summary>
+    public bool InContextEdgeObjects { get; init; }
     /// <summary>Validation positives drop every n-th frame of the held-out clips (5: 1.25x speed).</summary>
     public int ValidationDropEvery { get; init; } = 5;
     /// <summary>Frame-level AUC of each candidate rule on the validation (<see cref="Validation"/>).</summary>

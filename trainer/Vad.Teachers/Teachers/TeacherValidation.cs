@@ -60,7 +60,7 @@ public static class TeacherValidation
                     sequences.Add(ValidationSequence.Whole(scorer.ScoreFrames(all, true, true), 0));
                     if (inContext)
                     {
-                        foreach (var (seg, _) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects!, saved.InContextSegmentsPerClip))
+                        foreach (var (seg, _) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects!, saved.InContextSegmentsPerClip, saved.InContextEdgeObjects))
                             using (seg)
                                 sequences.Add(new ValidationSequence(scorer.ScoreFrames(seg.Frames, true, true), [.. seg.Abnormal.Select(a => a == true ? 1 : (int?)null)]));
                     }
