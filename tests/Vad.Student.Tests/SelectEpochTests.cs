@@ -39,17 +39,24 @@ public sealed class SelectEpochTests : IDisposable
         return root;
     }
 
+    /// <summary>Exports epochs 1..<paramref name="count"/> of a run: tiny students whose norms are randomised with seeds
+    /// <paramref name="seed"/> + epoch, so that they score differently.</summary>
+    private static void ExportEpochs(StudentConfig cfg, string run, int count, int seed)
+    {
+        for (int e = 1; e <= count; e++)
+        {
+            using var net = new StudentNetwork(cfg);
+            ModelTests.RandomiseNorms(net, seed + e);
+            TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
+        }
+    }
+
     [Fact]
     public void The_epoch_that_best_separates_held_out_clips_from_their_sped_up_copies_is_selected()
     {
         var cfg = TrainerTests.Tiny();
         string run = Path.Combine(dir, "run");
-        for (int e = 1; e <= 3; e++)
-        {
-            using var net = new StudentNetwork(cfg);
-            ModelTests.RandomiseNorms(net, e);
-            TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
-        }
+        ExportEpochs(cfg, run, 3, seed: 0);
         string dataset = Dataset();
         Assert.Equal(0, SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--threads", "1"]));
 
@@ -75,14 +82,8 @@ public sealed class SelectEpochTests : IDisposable
     {
         var cfg = TrainerTests.Tiny();
         string runA = Path.Combine(dir, "a"), runB = Path.Combine(dir, "b");
-        int seed = 0;
-        foreach (var run in new[] { runA, runB })
-            for (int e = 1; e <= 2; e++)
-            {
-                using var net = new StudentNetwork(cfg);
-                ModelTests.RandomiseNorms(net, ++seed);
-                TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
-            }
+        ExportEpochs(cfg, runA, 2, seed: 0);
+        ExportEpochs(cfg, runB, 2, seed: 2);
         string dataset = Dataset();
         string outDir = Path.Combine(dir, "out");
         Assert.Equal(0, SelectEpochCommand.Run(["--run", $"{runA},{runB}", "--dataset", dataset, "--clips", "14", "--threads", "1", "--out", outDir]));
@@ -113,12 +114,7 @@ public sealed class SelectEpochTests : IDisposable
     {
         var cfg = TrainerTests.Tiny();
         string run = Path.Combine(dir, "run");
-        for (int e = 1; e <= 3; e++)
-        {
-            using var net = new StudentNetwork(cfg);
-            ModelTests.RandomiseNorms(net, 10 + e);
-            TrainCommand.Export(net, TrainCommand.EpochExportPath(run, e), null, null);
-        }
+        ExportEpochs(cfg, run, 3, seed: 10);
         string dataset = Dataset();
         // A make-local style pseudo clip of training clip 14 (real frames of another clip stand for the altered ones),
         // its first and last 3 frames context.

@@ -7,6 +7,10 @@ namespace Vad.Teachers.Tests;
 /// <summary>T1's motion-energy component and the calibration of components missing from older teachers.</summary>
 public sealed class ComponentTests
 {
+    /// <summary>T1's raw components of two objects with blank appearance crops and the given motion inputs.</summary>
+    private static float[][] RawT1(TeacherModels models, float[] motion, float[]? personHeights = null) =>
+        TeacherModels.PerObject(models.Raw(2, new float[2 * InputSizes.Appearance * InputSizes.Appearance], motion, [], t1: true, t2: false, personHeights), 2);
+
     [Fact]
     public void Motion_energy_is_the_mean_of_the_top_quarter_of_flow_magnitudes_in_pixels()
     {
@@ -18,7 +22,7 @@ public sealed class ComponentTests
         for (int k = 0; k < n / 4; k++) motion[k] = 4f / InputSizes.MotionScale;
         // object 1: everything at 1 px -> energy 1
         for (int k = 0; k < n; k++) motion[n + k] = 1f / InputSizes.MotionScale;
-        var raw = TeacherModels.PerObject(models.Raw(2, new float[2 * InputSizes.Appearance * InputSizes.Appearance], motion, [], t1: true, t2: false), 2);
+        var raw = RawT1(models, motion);
         int c = Array.IndexOf(TeacherModels.AllComponents, "motion_energy");
         Assert.Equal(4f, raw[0][c], 4);
         Assert.Equal(1f, raw[1][c], 4);
@@ -33,15 +37,14 @@ public sealed class ComponentTests
         int n = 2 * InputSizes.Motion * InputSizes.Motion;
         var motion = new float[2 * n];
         for (int k = 0; k < 2 * n; k++) motion[k] = 6f / InputSizes.MotionScale; // both objects: energy 6 px
-        var app = new float[2 * InputSizes.Appearance * InputSizes.Appearance];
         // The same pixel flow is a far object's (expected height 12 px) or a near one's (60 px).
-        var raw = TeacherModels.PerObject(models.Raw(2, app, motion, [], t1: true, t2: false, personHeights: [12f, 60f]), 2);
+        var raw = RawT1(models, motion, [12f, 60f]);
         int c = Array.IndexOf(TeacherModels.AllComponents, "speed");
         Assert.Equal(0.5f, raw[0][c], 4);
         Assert.Equal(0.1f, raw[1][c], 4);
-        var none = TeacherModels.PerObject(models.Raw(2, app, motion, [], t1: true, t2: false), 2);
+        var none = RawT1(models, motion);
         Assert.True(float.IsNaN(none[0][c]), "no perspective model, no speed");
-        Assert.Throws<ArgumentException>(() => models.Raw(2, app, motion, [], t1: true, t2: false, personHeights: [12f]));
+        Assert.Throws<ArgumentException>(() => RawT1(models, motion, [12f]));
         // Without it the selection calibrates every other component and leaves speed out (not an error).
         var normal = none.Select((r, i) => r.Select((v, k) => TeacherModels.T2Components.Contains(TeacherModels.AllComponents[k]) ? i + 1f : v).ToArray()).ToList();
         var stats = TeacherValidation.WithMissingStats([], normal);
