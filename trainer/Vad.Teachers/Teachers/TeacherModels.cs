@@ -30,7 +30,7 @@ public sealed record TeacherConfig
     public double ErrorTopFraction { get; init; } = 0.25;
     public Dictionary<string, ComponentStats> Stats { get; init; } = new();
     /// <summary>How T1 combines its components (selected on the pseudo-anomaly validation, see TeacherValidation).</summary>
-    public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1NetworkComponents);
+    public ScoreRule T1Rule { get; init; } = new("probability", TeacherModels.T1ComponentsWithoutPerspective);
     public ScoreRule T2Rule { get; init; } = new("probability", TeacherModels.T2Components);
     /// <summary>Smoothing of each teacher's object scores along object tracks (<see cref="ObjectTracks"/>), selected on
     /// the same validation after the rule; teachers saved before it existed have none.</summary>
@@ -134,8 +134,8 @@ public sealed class TeacherModels : IDisposable
     public const string ConfigFile = "teachers.json";
     public const string ManifestFile = "manifest.json";
     /// <summary>T1's components that need no perspective model (the default rule's, before any selection).</summary>
-    public static readonly string[] T1NetworkComponents = ["app_error", "motion_error", "app_logit", "motion_logit", "motion_energy"];
-    public static readonly string[] T1Components = [.. T1NetworkComponents, "speed"];
+    public static readonly string[] T1ComponentsWithoutPerspective = ["app_error", "motion_error", "app_logit", "motion_logit", "motion_energy"];
+    public static readonly string[] T1Components = [.. T1ComponentsWithoutPerspective, "speed"];
     /// <summary>Components that exist only with the detector's perspective model.</summary>
     public static readonly string[] PerspectiveComponents = ["speed"];
     public static readonly string[] T2Components = ["arrow_of_time", "irregularity", "middle_error"];
