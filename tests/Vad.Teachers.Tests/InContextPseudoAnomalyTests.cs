@@ -12,7 +12,7 @@ public sealed class InContextPseudoAnomalyTests
         Clips.FrameFiles(Path.Combine(TestData.Ped2, "training", "frames", "15")).Take(count).Select(f => Cv2.ImRead(f, ImreadModes.Grayscale)).ToArray();
 
     private static BackgroundSubtractionDetector WholeObjects() =>
-        BackgroundSubtractionDetector.Load(Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers", DetectorFactory.BackgroundFile));
+        BackgroundSubtractionDetector.Load(Path.Combine(TestData.CommittedTeachers, DetectorFactory.BackgroundFile));
 
     [Fact]
     public void Tracks_follow_whole_objects_and_segments_alter_only_the_tracked_object_in_the_counted_frames()

@@ -8,7 +8,7 @@ public sealed class ScoreCommandTests
     [Fact]
     public void A_corrupt_clip_fails_with_a_clear_error_while_the_others_are_scored()
     {
-        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string models = TestData.CommittedTeachers;
         string root = TestData.TempDir();
         string good = Path.Combine(root, "testing", "frames", "01"), bad = Path.Combine(root, "testing", "frames", "02");
         Directory.CreateDirectory(good);
@@ -47,7 +47,7 @@ public sealed class ScoreCommandTests
     [Fact]
     public void A_sped_up_copy_scores_every_kth_frame_under_its_own_split()
     {
-        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string models = TestData.CommittedTeachers;
         string root = TestData.TempDir();
         TestData.CopyClip(root, "training", "01", first: 10, count: 9);
         string outDir = Path.Combine(root, "out");
@@ -70,7 +70,7 @@ public sealed class ScoreCommandTests
     [Fact]
     public void Validate_local_scores_altered_frames_against_the_filmed_ones_and_writes_its_json()
     {
-        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string models = TestData.CommittedTeachers;
         string root = TestData.TempDir();
         TestData.CopyClip(root, "training", "15", first: 0, count: 45);
         string json = Path.Combine(root, "local.json");
@@ -93,7 +93,7 @@ public sealed class ScoreCommandTests
     [Fact]
     public void Make_local_links_the_real_clips_and_adds_pseudo_anomaly_clips_of_png_frames()
     {
-        string models = Path.Combine(TestData.RepoRoot, "models", "ped2", "teachers");
+        string models = TestData.CommittedTeachers;
         string root = TestData.TempDir();
         string dataset = Path.Combine(root, "data");
         string clip = TestData.CopyClip(dataset, "training", "15", first: 0, count: 45);

@@ -16,6 +16,9 @@ internal static class TestData
         }
     }
 
+    /// <summary>The committed Ped2 teachers (models/ped2/teachers).</summary>
+    public static string CommittedTeachers => Path.Combine(RepoRoot, "models", "ped2", "teachers");
+
     /// <summary>
     /// A Ped2-layout clip at <c>root/training|testing/frames/clip</c> holding <paramref name="count"/> real Ped2 frames of
     /// that clip from <paramref name="first"/> on, renumbered from 000. Returns the clip's folder.
