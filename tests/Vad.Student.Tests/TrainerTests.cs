@@ -144,4 +144,46 @@ public class TrainerTests
         }
         finally { Directory.Delete(a, true); Directory.Delete(b, true); }
     }
+    [Fact]
+    public void Averaged_weights_blend_each_distillation_step_and_survive_a_kill()
+    {
+        var cfg = Tiny();
+        var data = new SyntheticDistillationData(cfg, 16, 2, 5);
+        var options = new TrainOptions { BatchSize = 4, Phase1Epochs = 1, Phase2Epochs = 1, CheckpointEverySteps = 1, Seed = 9, EmaDecay = 0.75, Adversarial = false };
+        string a = TempDir(), b = TempDir();
+        try
+        {
+            float[] w5, w6, avgAtKill;
+            using (var first = new StudentTrainer(cfg, options with { MaxSteps = 5 }, data, a))
+            {
+                first.Run(); // 4 auto-encoder steps, then the first distillation step starts the average
+                Assert.Same(first.AveragedStudent, first.ExportedStudent);
+                Assert.Equal(0.75, first.ExportedDecay);
+                w5 = Weights(first.Student);
+                Assert.Equal(w5, Weights(first.AveragedStudent!));
+                first.Phase2Step(first.BatchIndices(2, 0, 1));
+                w6 = Weights(first.Student);
+                var expected = w5.Zip(w6, (p, q) => 0.75f * p + 0.25f * q).ToArray();
+                float blendError = expected.Zip(Weights(first.AveragedStudent!)).Max(p => Math.Abs(p.First - p.Second));
+                Assert.True(blendError < 1e-6f, $"average differs from 0.75 x previous + 0.25 x new by {blendError}");
+                Assert.NotEqual(w6, Weights(first.AveragedStudent!));
+            }
+            // Killed after 6 steps (the extra step above was not checkpointed): resume at step 5 and finish.
+            using (var killed = new StudentTrainer(cfg, options with { MaxSteps = 6 }, data, b)) killed.Run();
+            using var resumed = new StudentTrainer(cfg, options, data, b);
+            Assert.Same(resumed.Student, resumed.ExportedStudent); // no average before the resume loads it
+            Assert.True(resumed.TryResume());
+            avgAtKill = Weights(resumed.AveragedStudent!);
+            Assert.NotEqual(Weights(resumed.Student), avgAtKill);
+            resumed.Run();
+            using var straight = new StudentTrainer(cfg, options, data, a + "-straight");
+            straight.Run();
+            float diff = Weights(resumed.AveragedStudent!).Zip(Weights(straight.AveragedStudent!)).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(diff < 1e-5f, $"resumed average differs from the uninterrupted one by {diff}");
+        }
+        finally
+        {
+            foreach (var d in new[] { a, b, a + "-straight" }) if (Directory.Exists(d)) Directory.Delete(d, true);
+        }
+    }
 }

@@ -29,6 +29,11 @@ public sealed record TrainOptions
     public int? MaxSteps { get; init; }
     /// <summary>Use every k-th training sample per epoch (consecutive frames are nearly identical; 1 = all).</summary>
     public int SampleStep { get; init; } = 1;
+    /// <summary>
+    /// Decay of an exponential moving average of the student's weights over the distillation steps (null = off). The
+    /// average, not the last step's weights, is what gets exported: epoch-to-epoch the student's scores swing widely.
+    /// </summary>
+    public double? EmaDecay { get; init; }
 }
 
 /// <summary>Where training stands: the next step to run. Saved with every checkpoint.</summary>
@@ -82,6 +87,13 @@ public sealed class StudentTrainer : IDisposable
     public StudentNetwork Student { get; }
     public Decoder Decoder { get; }
     public IReadOnlyList<Discriminator> Discriminators { get; }
+    /// <summary>The moving average of the student's weights (with <see cref="TrainOptions.EmaDecay"/>), else null.</summary>
+    public StudentNetwork? AveragedStudent { get; }
+    private bool averageStarted;
+    /// <summary>What an export writes: the averaged weights when there are any, else the student's own.</summary>
+    public StudentNetwork ExportedStudent => AveragedStudent is not null && averageStarted ? AveragedStudent : Student;
+    /// <summary>The decay of the average <see cref="ExportedStudent"/> holds, null when it is the student's own weights.</summary>
+    public double? ExportedDecay => AveragedStudent is not null && averageStarted ? Options.EmaDecay : null;
     public TrainState State { get; private set; } = new();
     public int StepsPerEpoch { get; }
     public int TeacherCount => data.Teachers.Count;
@@ -105,6 +117,11 @@ public sealed class StudentTrainer : IDisposable
                 AdversarialMode.ThreeClass => [new Discriminator(cfg.HeadResolutions, teachers + 1)],
                 _ => throw new ArgumentOutOfRangeException(nameof(options)),
             };
+        if (options.EmaDecay is { } decay)
+        {
+            if (!(decay is > 0 and < 1)) throw new ArgumentException($"EMA decay must be in (0, 1), got {decay}");
+            AveragedStudent = new StudentNetwork(cfg);
+        }
         optPhase1 = optim.Adam(Student.EncoderParameters().Concat(Decoder.parameters()), options.LearningRate, weight_decay: options.WeightDecay);
         optPhase2 = optim.Adam(Student.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         if (Discriminators.Count > 0)
@@ -179,7 +196,27 @@ public sealed class StudentTrainer : IDisposable
         }
         total.backward();
         optPhase2.step();
+        UpdateAverage();
         return new LossTerms(total.item<float>(), 0, kd.item<float>(), adv, dLoss);
+    }
+
+    /// <summary>
+    /// average = decay x average + (1 - decay) x weights, for parameters and floating-point buffers (BatchNorm statistics);
+    /// the first distillation step starts the average at the student's weights.
+    /// </summary>
+    private void UpdateAverage()
+    {
+        if (AveragedStudent is null) return;
+        double decay = averageStarted ? Options.EmaDecay!.Value : 0;
+        using var noGrad = torch.no_grad();
+        foreach (var (avg, w) in AveragedStudent.parameters().Zip(Student.parameters()))
+            avg.mul_(decay).add_(w.detach(), alpha: 1 - decay);
+        foreach (var (avg, w) in AveragedStudent.buffers().Zip(Student.buffers()))
+        {
+            if (avg.is_floating_point()) avg.mul_(decay).add_(w, alpha: 1 - decay);
+            else avg.copy_(w);
+        }
+        averageStarted = true;
     }
 
     private Tensor InputTensor(int n) =>
@@ -318,6 +355,8 @@ public sealed class StudentTrainer : IDisposable
 
     // ------------------------------------------------------------------ checkpoints
     private static readonly JsonSerializerOptions StateJson = new() { WriteIndented = true };
+    /// <summary>The averaged weights in a checkpoint folder (only with <see cref="TrainOptions.EmaDecay"/>).</summary>
+    public const string AveragedStudentFile = "student_ema.bin";
 
     /// <summary>Writes weights, optimiser states and the position atomically (a new folder renamed over the old).</summary>
     public void SaveCheckpoint()
@@ -328,6 +367,7 @@ public sealed class StudentTrainer : IDisposable
         Student.save(Path.Combine(tmp, "student.bin"));
         Decoder.save(Path.Combine(tmp, "decoder.bin"));
         for (int i = 0; i < Discriminators.Count; i++) Discriminators[i].save(Path.Combine(tmp, $"discriminator{i}.bin"));
+        if (AveragedStudent is not null && averageStarted) AveragedStudent.save(Path.Combine(tmp, AveragedStudentFile));
         optPhase1.save_state_dict(Path.Combine(tmp, "adam_phase1.bin"));
         optPhase2.save_state_dict(Path.Combine(tmp, "adam_phase2.bin"));
         optD?.save_state_dict(Path.Combine(tmp, "adam_discriminators.bin"));
@@ -353,6 +393,12 @@ public sealed class StudentTrainer : IDisposable
         // A phase-1 checkpoint made before the teacher maps existed has no discriminators yet: they start fresh.
         for (int i = 0; i < Discriminators.Count; i++)
             if (File.Exists(Path.Combine(dir, $"discriminator{i}.bin"))) Discriminators[i].load(Path.Combine(dir, $"discriminator{i}.bin"));
+        // A run given --ema-decay only when it is continued starts its average at the resumed weights.
+        if (AveragedStudent is not null && File.Exists(Path.Combine(dir, AveragedStudentFile)))
+        {
+            AveragedStudent.load(Path.Combine(dir, AveragedStudentFile));
+            averageStarted = true;
+        }
         optPhase1.load_state_dict(Path.Combine(dir, "adam_phase1.bin"));
         optPhase2.load_state_dict(Path.Combine(dir, "adam_phase2.bin"));
         if (optD is not null && File.Exists(Path.Combine(dir, "adam_discriminators.bin")))
@@ -365,6 +411,7 @@ public sealed class StudentTrainer : IDisposable
     public void Dispose()
     {
         Student.Dispose();
+        AveragedStudent?.Dispose();
         Decoder.Dispose();
         foreach (var d in Discriminators) d.Dispose();
         optPhase1.Dispose();

@@ -30,6 +30,9 @@ public static class TrainCommand
           --sample-step K     train on every k-th frame each epoch (default 1 = all)
           --hold-out 14,15,16 training clips left out of distillation (for ./vad select-epoch)
           --export-epochs     also export every distillation epoch to <run>/epochs/epoch-NN.onnx
+          --ema-decay D       export a moving average of the weights over the distillation steps (0 < D < 1, e.g.
+                              0.999: about the last 1000 steps) instead of the last step's; given when a finished run
+                              is continued, the average starts at the resumed weights
           --distill-splits S  train (default) or train,test: also imitate the teachers on the unlabelled test frames
                               (transductive; labels are never read; say so when reporting its AUC);
                               train-xF adds a copy of the training clips played F times faster (F > 1, e.g. 1.5, 2),
@@ -92,7 +95,9 @@ public static class TrainCommand
             Seed = args.GetInt("seed", 42),
             MaxSteps = args.Has("max-steps") ? args.GetInt("max-steps", 0) : null,
             SampleStep = args.GetInt("sample-step", 1),
+            EmaDecay = args.Has("ema-decay") ? args.GetDouble("ema-decay", 0) : null,
         };
+        if (options.EmaDecay is { } emaDecay && !(emaDecay is > 0 and < 1)) throw new CommandArgsException($"--ema-decay must be in (0, 1), got {emaDecay}");
         // One thread by default: measured here, libtorch's 2 OpenMP threads on 2 shared cores ran a step 10-25x slower.
         int threads = args.GetInt("threads", 1);
         var splits = args.GetAll("distill-splits");
@@ -163,7 +168,7 @@ public static class TrainCommand
             if (exportEpochs && m.Phase == 2)
             {
                 string path = EpochExportPath(runDir, m.Epoch + 1);
-                var em = Export(trainer.Student, path, runData, trainer.State);
+                var em = Export(trainer.ExportedStudent, path, runData, trainer.State, trainer.ExportedDecay);
                 Log($"exported epoch {m.Epoch + 1}: {path} (version {em.Version[..12]})");
             }
         }
@@ -204,7 +209,7 @@ public static class TrainCommand
             return 0;
         }
         string onnx = Path.Combine(runDir, "student.onnx");
-        var manifest = Export(trainer.Student, onnx, runData, trainer.State);
+        var manifest = Export(trainer.ExportedStudent, onnx, runData, trainer.State, trainer.ExportedDecay);
         Log($"exported {onnx} ({new FileInfo(onnx).Length / 1e6:0.0} MB), version {manifest.Version}");
         return 0;
     }
@@ -217,7 +222,7 @@ public static class TrainCommand
     public sealed record RunData(string TrainingData, Dictionary<string, string> TeacherHashes, Dictionary<string, float> TeacherScales);
 
     /// <summary>Exports the student to ONNX and writes the manifest next to it.</summary>
-    public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state)
+    public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state, double? emaDecay = null)
     {
         byte[] bytes = OnnxExporter.Export(student);
         if (Path.GetDirectoryName(Path.GetFullPath(onnxPath)) is { } parent) Directory.CreateDirectory(parent);
@@ -238,6 +243,7 @@ public static class TrainCommand
             metrics["steps"] = state.GlobalStep;
         }
         if (state?.History.LastOrDefault(h => h.Phase == 1) is { } ae) metrics["train_reconstruction_mse"] = ae.Reconstruction;
+        if (emaDecay is { } d) metrics["weights_ema_decay"] = d;
         if (runData is not null)
             foreach (var (t, s) in runData.TeacherScales) metrics[$"teacher_scale_{t}"] = s;
         var manifest = new StudentManifest
@@ -272,14 +278,19 @@ public static class TrainCommand
         Vad.Torch.TorchRuntime.EnsureLoaded();
         var cfg = StudentConfig.FromJson(File.ReadAllText(Path.Combine(ckpt, "config.json")));
         using var student = new StudentNetwork(cfg);
-        student.load(Path.Combine(ckpt, "student.bin"));
+        // A run trained with --ema-decay exports its averaged weights, as its epoch exports did.
+        string weights = File.Exists(Path.Combine(ckpt, StudentTrainer.AveragedStudentFile)) ? StudentTrainer.AveragedStudentFile : "student.bin";
+        student.load(Path.Combine(ckpt, weights));
         var state = JsonSerializer.Deserialize<TrainState>(File.ReadAllText(Path.Combine(ckpt, "state.json")));
         string dataPath = Path.Combine(runDir, "data.json");
         var runData = File.Exists(dataPath) ? JsonSerializer.Deserialize<RunData>(File.ReadAllText(dataPath), StudentConfig.Json) : null;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-        var manifest = Export(student, outPath, runData, state);
+        string optionsPath = Path.Combine(runDir, "train-options.json");
+        double? decay = weights == "student.bin" || !File.Exists(optionsPath) ? null
+            : JsonSerializer.Deserialize<TrainOptions>(File.ReadAllText(optionsPath), StudentConfig.Json)?.EmaDecay;
+        var manifest = Export(student, outPath, runData, state, decay);
         Console.WriteLine($"exported {outPath} ({new FileInfo(outPath).Length / 1e6:0.0} MB) from {ckpt} at phase {state?.Phase} epoch {state?.Epoch} " +
-                          $"step {state?.GlobalStep}{(state?.Finished == true ? " (finished)" : " (unfinished run)")}; version {manifest.Version}");
+                          $"step {state?.GlobalStep}{(state?.Finished == true ? " (finished)" : " (unfinished run)")}{(weights == "student.bin" ? "" : ", averaged weights")}; version {manifest.Version}");
         return 0;
     }
 
