@@ -99,6 +99,14 @@ public class DataAndScoringTests
             Assert.Equal(10f / scale, targets[0][0][1], 6);
             Assert.All(targets[0][2].AsSpan(256, 256).ToArray(), v => Assert.Equal(10f / scale, v, 6));
 
+            // A clip repeated per epoch (--pseudo-anomaly-repeat) adds samples, not weight in the scale.
+            var twice = TrainCommand.RepeatPseudoAnomalyClips([(Clip("01", 6, cfg), "train"), (Clip("01", 4, cfg), "test")], new HashSet<string> { "01" }, 3);
+            Assert.Equal(["train", "test", "train", "train"], twice.Select(c => c.Split));
+            var repeated = new CachedDistillationData(cfg, twice, root);
+            Assert.Equal(22, repeated.Count);
+            Assert.Equal(scale, repeated.TeacherScales["t1"]);
+            Assert.Single(TrainCommand.RepeatPseudoAnomalyClips(twice.Take(1).ToList(), new HashSet<string> { "02" }, 3));
+
             Assert.Throws<AnomalyMapCacheException>(() => new CachedDistillationData(cfg, [(Clip("02", 6, cfg), "train")], root));
             Assert.Throws<AnomalyMapCacheException>(() => new CachedDistillationData(cfg, [(Clip("01", 5, cfg), "train")], root));
         }

@@ -141,7 +141,9 @@ public sealed class CachedDistillationData : IDistillationData
                 return k;
             }).ToArray();
             // The scale comes from the training split's frames only (all clips when none is from it).
-            var scaleClips = Enumerable.Range(0, clips.Count).Where(c => splitClips[c].Split == "train").DefaultIfEmpty(-1).ToList();
+            // A clip listed more than once (repeated per epoch) counts once.
+            var scaleClips = Enumerable.Range(0, clips.Count).Where(c => splitClips[c].Split == "train")
+                .DistinctBy(c => (clips[c].Name, splitClips[c].Split)).DefaultIfEmpty(-1).ToList();
             var scores = (scaleClips[0] < 0 ? maps[t] : scaleClips.Select(c => maps[t][c]))
                 .SelectMany(m => m.Frames.Select(f => f.Score)).Order().ToArray();
             float q = scores.Length == 0 ? 1f : scores[Math.Min(scores.Length - 1, (int)(scalePercentile * scores.Length))];

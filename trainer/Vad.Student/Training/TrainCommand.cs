@@ -33,6 +33,10 @@ public static class TrainCommand
           --ema-decay D       export a moving average of the weights over the distillation steps (0 < D < 1, e.g.
                               0.999: about the last 1000 steps) instead of the last step's; given when a finished run
                               is continued, the average starts at the resumed weights
+          --pseudo-anomaly-repeat K
+                              distil on the dataset's in-context pseudo-anomaly clips (those with per-frame labels in
+                              training/pseudo-labels/, ./vad teachers make-local) and on their sped-up copies K times
+                              per epoch (default 1): their altered objects are a small part of the frames
           --distill-splits S  train (default) or train,test: also imitate the teachers on the unlabelled test frames
                               (transductive; labels are never read; say so when reporting its AUC);
                               train-xF adds a copy of the training clips played F times faster (F > 1, e.g. 1.5, 2),
@@ -55,6 +59,19 @@ public static class TrainCommand
                 throw new CommandArgsException($"--lambda: '{item}' is not TEACHER=WEIGHT with a weight >= 0 (e.g. t1=1,t2=0.5)");
             result[item[..eq]] = v;
         }
+        return result;
+    }
+
+    /// <summary>
+    /// The training list with every pseudo-anomaly clip (named in <paramref name="pseudoClips"/>, any split but test: its
+    /// sped-up copies too) listed <paramref name="repeat"/> times. Repeats share the decoded frames; each epoch's shuffle
+    /// mixes them with the rest.
+    /// </summary>
+    public static List<(ClipFrames Clip, string Split)> RepeatPseudoAnomalyClips(IReadOnlyList<(ClipFrames Clip, string Split)> clips, IReadOnlySet<string> pseudoClips, int repeat)
+    {
+        var result = clips.ToList();
+        var repeated = clips.Where(c => c.Split != "test" && pseudoClips.Contains(c.Clip.Name)).ToList();
+        for (int k = 1; k < repeat; k++) result.AddRange(repeated);
         return result;
     }
 
@@ -112,6 +129,11 @@ public static class TrainCommand
         bool exportEpochs = args.Flag("export-epochs");
         string runDir = Path.GetFullPath(args.Get("run") ?? RepoPaths.Resolve(Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         var lambdaByTeacher = ParseLambda(args.GetAll("lambda"));
+        int pseudoRepeat = args.GetInt("pseudo-anomaly-repeat", 1);
+        if (pseudoRepeat < 1) throw new CommandArgsException($"--pseudo-anomaly-repeat must be >= 1, got {pseudoRepeat}");
+        var pseudoClips = trainVideos.Where(v => File.Exists(PseudoAnomalyLabels.PathFor(dataset.Root, v.Name))).Select(v => v.Name).ToHashSet();
+        if (pseudoRepeat > 1 && pseudoClips.Count == 0)
+            throw new CommandArgsException($"--pseudo-anomaly-repeat: {dataset.Root} has no pseudo-anomaly clips (no training/{PseudoAnomalyLabels.Folder}/*.txt; make them with ./vad teachers make-local)");
         args.RejectUnknown();
         Vad.Torch.TorchRuntime.EnsureLoaded();
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
@@ -134,6 +156,13 @@ public static class TrainCommand
         var clips = splits.SelectMany(sp => (sp == "test" ? dataset.Test : trainVideos)
             .Select(v => (Clip: SpeedupOf(sp) is { } c ? StudentInput.SpedUp(StudentInput.Decode(v, cfg), c.Factor, c.Region) : StudentInput.Decode(v, cfg), Split: sp))).ToList();
         Log($"decoded {clips.Count} clips ({string.Join("+", splits)}), {clips.Sum(c => c.Clip.Frames.Count)} frames at {cfg.InputWidth}x{cfg.InputHeight} in {sw.Elapsed.TotalSeconds:0.0} s");
+        if (pseudoRepeat > 1)
+        {
+            int before = clips.Count, framesBefore = clips.Sum(c => c.Clip.Frames.Count);
+            clips = RepeatPseudoAnomalyClips(clips, pseudoClips, pseudoRepeat);
+            Log($"pseudo-anomaly clips (with their sped-up copies) distilled on {pseudoRepeat} times per epoch: {before} -> {clips.Count} clips, " +
+                $"{framesBefore} -> {clips.Sum(c => c.Clip.Frames.Count)} frames");
+        }
         if (holdOut.Count > 0) Log($"training clips {string.Join(",", holdOut)} held out (not distilled on; for `./vad select-epoch`)");
         if (splits.Contains("test")) Log("TRANSDUCTIVE distillation: the student also imitates the teachers on the unlabelled test frames (no labels are read)");
 
@@ -152,7 +181,7 @@ public static class TrainCommand
         }
 
         var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is { } k ? $"train played {k.Factor.ToString(CultureInfo.InvariantCulture)}x faster{(k.Region == SpeedRegion.Frame ? "" : $" in the {k.Region.ToString().ToLowerInvariant()} half")}" : "train"))} " +
-                                  $"({clips.Count} clips, {data.Count} frames{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
+                                  $"({clips.Count} clips, {data.Count} frames{(pseudoRepeat > 1 ? $"; pseudo-anomaly clips x{pseudoRepeat} per epoch" : "")}{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
             data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
         using var trainer = new StudentTrainer(cfg, options, data, runDir);
