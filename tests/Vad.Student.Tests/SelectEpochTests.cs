@@ -145,7 +145,30 @@ public sealed class SelectEpochTests : IDisposable
             double expected = Vad.Core.Evaluation.FrameAuc.Compute([.. normal.Concat(abnormal).Select(v => (double)v)],
                 [.. Enumerable.Repeat(0, normal.Length).Concat(Enumerable.Repeat(1, 14))]) ?? double.NaN;
             Assert.Equal(Math.Round(expected, 4), rows[1].InContext, 6);
+
+            // A second kind: each kind's AUC is against the same negatives; the criterion pools both.
+            string flip = Path.Combine(dataset, "training", "frames", "14-flip-1");
+            Directory.CreateDirectory(flip);
+            foreach (var f in Directory.GetFiles(Path.Combine(dataset, "training", "frames", "14")))
+                File.Copy(f, Path.Combine(flip, Path.GetFileName(f)));
+            string flipLabels = PseudoAnomalyLabels.PathFor(dataset, "14-flip-1");
+            File.WriteAllLines(flipLabels, Enumerable.Range(0, 20).Select(i => i < 10 ? "1" : "0"));
+            var pseudo2 = SelectEpochCommand.InContextClips(dataset, ["14"], cfg);
+            var (all, byKind) = SelectEpochCommand.InContextAucs(s, pseudo2, cfg, [normal]);
+            Assert.Equal(["flip", "speed"], byKind.Keys);
+            Assert.Equal(expected, byKind["speed"], 9);
+            // Its "altered" frames are clip 14's frames 0-9 as filmed, its 0-labelled 10-19 join the negatives.
+            double flipExpected = Vad.Core.Evaluation.FrameAuc.Compute([.. normal.Concat(normal).Select(v => (double)v)],
+                [.. Enumerable.Repeat(0, normal.Length).Concat(Enumerable.Repeat(1, 10)).Concat(Enumerable.Repeat(0, 10))]) ?? double.NaN;
+            Assert.Equal(flipExpected, byKind["flip"], 9);
+            double pooled = Vad.Core.Evaluation.FrameAuc.Compute([.. normal.Concat(abnormal).Concat(normal).Select(v => (double)v)],
+                [.. Enumerable.Repeat(0, normal.Length).Concat(Enumerable.Repeat(1, 14)).Concat(Enumerable.Repeat(1, 10)).Concat(Enumerable.Repeat(0, 10))]) ?? double.NaN;
+            Assert.Equal(pooled, all, 9);
+            Directory.Delete(flip, true);
+            File.Delete(flipLabels);
         }
+        Assert.Equal("flip", SelectEpochCommand.KindOf("14-flip-3"));
+        Assert.Equal("odd", SelectEpochCommand.KindOf("odd"));
         // A pseudo clip without labels, or a held-out clip without pseudo clips, is refused with the reason.
         File.Delete(labels);
         var missing = Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--local", dataset, "--threads", "1"]));

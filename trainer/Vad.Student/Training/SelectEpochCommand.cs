@@ -38,7 +38,8 @@ public static class SelectEpochCommand
         Scores every <run>/epochs/epoch-NN.onnx; writes <run>/selection.json per run and the selected model.
         """;
 
-    private sealed record EpochRow(string Run, string Path, string Epoch, double Auc, double LocalAuc, double CrowdCorrelation, double? InContextAuc)
+    private sealed record EpochRow(string Run, string Path, string Epoch, double Auc, double LocalAuc, double CrowdCorrelation, double? InContextAuc,
+        Dictionary<string, double>? InContextByKind)
     {
         /// <summary>What the selection ranks by: the in-context AUC when there is one, else the sped-up copies' AUC.</summary>
         public double Criterion => InContextAuc ?? Auc;
@@ -87,11 +88,14 @@ public static class SelectEpochCommand
                 using var session = new StudentSession(path, threads);
                 var normal = NormalScores(session, clips, cfg);
                 var d = Diagnostics(session, clips, cfg, foreground, normal);
+                var inContext = pseudo is null ? ((double All, SortedDictionary<string, double> ByKind)?)null : InContextAucs(session, pseudo, cfg, normal);
                 var row = new EpochRow(run, path, Path.GetFileNameWithoutExtension(path), Math.Round(ValidationAuc(session, clips, cfg, speedup, normal), 4),
-                    Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4), pseudo is null ? null : Math.Round(InContextAuc(session, pseudo, cfg, normal), 4));
+                    Math.Round(d.LocalAuc, 4), Math.Round(d.CrowdCorrelation, 4), inContext is { } ic0 ? Math.Round(ic0.All, 4) : null,
+                    inContext?.ByKind.ToDictionary(k => k.Key, k => Math.Round(k.Value, 4)));
                 rows.Add(row);
                 Console.WriteLine($"{(runDirs.Count > 1 ? run + " " : "")}{row.Epoch}: "
-                    + (row.InContextAuc is { } ic ? $"in-context AUC {F(ic)} (held-out {string.Join(",", clipNames)} vs their altered objects); " : "")
+                    + (row.InContextAuc is { } ic ? $"in-context AUC {F(ic)} (held-out {string.Join(",", clipNames)} vs their altered objects"
+                        + (row.InContextByKind is { Count: > 1 } bk ? $"; per kind, not used: {string.Join(", ", bk.Select(k => $"{k.Key} {F(k.Value)}"))}" : "") + "); " : "")
                     + $"AUC {F(row.Auc)} (held-out {string.Join(",", clipNames)} vs {speedup.ToString(CultureInfo.InvariantCulture)}x copies{(pseudo is null ? "" : ", not used")})"
                     + $"; local AUC {F(row.LocalAuc)} (not used), crowd correlation {row.CrowdCorrelation.ToString("0.000", CultureInfo.InvariantCulture)}"
                     + (maxCrowd is { } m && row.CrowdCorrelation > m ? " (not eligible)" : ""));
@@ -117,7 +121,7 @@ public static class SelectEpochCommand
             {
                 rule,
                 selected = runDirs.Count > 1 ? $"{best.Run}: {best.Epoch}" : best.Epoch,
-                epochs = rows.Where(r => r.Run == run).Select(r => new { epoch = r.Epoch, auc = r.Auc, in_context_auc = r.InContextAuc, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
+                epochs = rows.Where(r => r.Run == run).Select(r => new { epoch = r.Epoch, auc = r.Auc, in_context_auc = r.InContextAuc, in_context_auc_by_kind = r.InContextByKind, local_auc = r.LocalAuc, crowd_correlation = r.CrowdCorrelation }),
                 diagnostics = "local_auc (never used for selection) = held-out clips vs their copies with only the top or only the bottom half "
                     + "played 2x faster; crowd_correlation = Pearson correlation of the score with the foreground fraction "
                     + "(|frame - per-pixel median of the clip| > 18) over the held-out normal frames (high: the score follows crowd size; "
@@ -231,17 +235,41 @@ public static class SelectEpochCommand
     }
 
     /// <summary>Frame-level AUC: the held-out clips as filmed (label 0) against the altered frames of their pseudo-anomaly clips.</summary>
-    public static double InContextAuc(StudentSession session, IReadOnlyList<(ClipFrames Clip, int?[] Labels)> pseudo, StudentConfig cfg, IReadOnlyList<float[]> normalScores)
+    public static double InContextAuc(StudentSession session, IReadOnlyList<(ClipFrames Clip, int?[] Labels)> pseudo, StudentConfig cfg, IReadOnlyList<float[]> normalScores) =>
+        InContextAucs(session, pseudo, cfg, normalScores).All;
+
+    /// <summary>
+    /// <see cref="InContextAuc"/> over all the pseudo-anomaly clips, and per kind (the <c>&lt;kind&gt;</c> of the clip name
+    /// <c>&lt;clip&gt;-&lt;kind&gt;-&lt;n&gt;</c>: speed, flip), each against the same negatives. The per-kind figures are
+    /// diagnostics: they show which pseudo-anomaly a student fails to imitate.
+    /// </summary>
+    public static (double All, SortedDictionary<string, double> ByKind) InContextAucs(StudentSession session, IReadOnlyList<(ClipFrames Clip, int?[] Labels)> pseudo,
+        StudentConfig cfg, IReadOnlyList<float[]> normalScores)
     {
-        var scores = normalScores.SelectMany(s => s.Select(v => (double)v)).ToList();
-        var labels = Enumerable.Repeat(0, scores.Count).ToList();
+        var negatives = normalScores.SelectMany(s => s.Select(v => (double)v)).ToList();
+        var scored = new List<(string Kind, double Score, int Label)>();
         foreach (var (clip, frameLabels) in pseudo)
         {
             var s = ScoreCommand.ScoreClip(session, clip, cfg, 32).Scores;
+            string kind = KindOf(clip.Name);
             for (int i = 0; i < s.Length; i++)
-                if (frameLabels[i] is { } l) { scores.Add(s[i]); labels.Add(l); }
+                if (frameLabels[i] is { } l) scored.Add((kind, s[i], l));
         }
-        return FrameAuc.Compute(scores, labels) ?? double.NaN;
+        double Auc(IEnumerable<(string Kind, double Score, int Label)> part)
+        {
+            var p = part.ToList();
+            return FrameAuc.Compute([.. negatives, .. p.Select(x => x.Score)], [.. Enumerable.Repeat(0, negatives.Count), .. p.Select(x => x.Label)]) ?? double.NaN;
+        }
+        var byKind = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var group in scored.GroupBy(x => x.Kind)) byKind[group.Key] = Auc(group);
+        return (Auc(scored), byKind);
+    }
+
+    /// <summary>"14-flip-3" -> "flip"; a name without that shape is its own kind.</summary>
+    public static string KindOf(string pseudoClipName)
+    {
+        var parts = pseudoClipName.Split('-');
+        return parts.Length >= 3 ? parts[^2] : pseudoClipName;
     }
 
     /// <summary>The student's frame scores of each held-out clip as it is (the negatives of every validation).</summary>
