@@ -393,7 +393,7 @@ public sealed class StudentTrainer : IDisposable
         // A phase-1 checkpoint made before the teacher maps existed has no discriminators yet: they start fresh.
         for (int i = 0; i < Discriminators.Count; i++)
             if (File.Exists(Path.Combine(dir, $"discriminator{i}.bin"))) Discriminators[i].load(Path.Combine(dir, $"discriminator{i}.bin"));
-        // A run given --ema-decay only when it is continued starts its average at the resumed weights.
+        // A run given --ema-decay only when it is continued starts its average at its first continued step.
         if (AveragedStudent is not null && File.Exists(Path.Combine(dir, AveragedStudentFile)))
         {
             AveragedStudent.load(Path.Combine(dir, AveragedStudentFile));

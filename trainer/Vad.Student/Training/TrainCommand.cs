@@ -32,7 +32,7 @@ public static class TrainCommand
           --export-epochs     also export every distillation epoch to <run>/epochs/epoch-NN.onnx
           --ema-decay D       export a moving average of the weights over the distillation steps (0 < D < 1, e.g.
                               0.999: about the last 1000 steps) instead of the last step's; given when a finished run
-                              is continued, the average starts at the resumed weights
+                              is continued, the average starts at the first step after the resume
           --pseudo-anomaly-repeat K
                               distil on the dataset's in-context pseudo-anomaly clips (those with per-frame labels in
                               training/pseudo-labels/, ./vad teachers make-local) and on their sped-up copies K times
