@@ -90,6 +90,10 @@ public sealed class StudentTrainer : IDisposable
     /// <summary>The moving average of the student's weights (with <see cref="TrainOptions.EmaDecay"/>), else null.</summary>
     public StudentNetwork? AveragedStudent { get; }
     private bool averageStarted;
+    // Made once. With two new Scalars per tensor per step one of six averaged runs died natively after ~2500 steps
+    // ("Unknown scalar type" in BatchNorm's own add_(1)); the suspected cause is a Scalar finalised by the GC while
+    // libtorch still read it, which more garbage makes likelier. The checkpoint resumes such a run.
+    private readonly Scalar? averageDecay, averageRate;
     /// <summary>What an export writes: the averaged weights when there are any, else the student's own.</summary>
     public StudentNetwork ExportedStudent => AveragedStudent is not null && averageStarted ? AveragedStudent : Student;
     /// <summary>The decay of the average <see cref="ExportedStudent"/> holds, null when it is the student's own weights.</summary>
@@ -121,6 +125,8 @@ public sealed class StudentTrainer : IDisposable
         {
             if (!(decay is > 0 and < 1)) throw new ArgumentException($"EMA decay must be in (0, 1), got {decay}");
             AveragedStudent = new StudentNetwork(cfg);
+            averageDecay = decay;
+            averageRate = 1 - decay;
         }
         optPhase1 = optim.Adam(Student.EncoderParameters().Concat(Decoder.parameters()), options.LearningRate, weight_decay: options.WeightDecay);
         optPhase2 = optim.Adam(Student.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
@@ -207,13 +213,10 @@ public sealed class StudentTrainer : IDisposable
     private void UpdateAverage()
     {
         if (AveragedStudent is null) return;
-        double decay = averageStarted ? Options.EmaDecay!.Value : 0;
         using var noGrad = torch.no_grad();
-        foreach (var (avg, w) in AveragedStudent.parameters().Zip(Student.parameters()))
-            avg.mul_(decay).add_(w.detach(), alpha: 1 - decay);
-        foreach (var (avg, w) in AveragedStudent.buffers().Zip(Student.buffers()))
+        foreach (var (avg, w) in AveragedStudent.parameters().Concat(AveragedStudent.buffers()).Zip(Student.parameters().Concat(Student.buffers())))
         {
-            if (avg.is_floating_point()) avg.mul_(decay).add_(w, alpha: 1 - decay);
+            if (averageStarted && avg.is_floating_point()) avg.mul_(averageDecay!).add_(w, alpha: averageRate!);
             else avg.copy_(w);
         }
         averageStarted = true;
@@ -412,6 +415,8 @@ public sealed class StudentTrainer : IDisposable
     {
         Student.Dispose();
         AveragedStudent?.Dispose();
+        averageDecay?.Dispose();
+        averageRate?.Dispose();
         Decoder.Dispose();
         foreach (var d in Discriminators) d.Dispose();
         optPhase1.Dispose();
