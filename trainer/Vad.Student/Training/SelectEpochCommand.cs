@@ -234,12 +234,9 @@ public static class SelectEpochCommand
         return result;
     }
 
-    /// <summary>Frame-level AUC: the held-out clips as filmed (label 0) against the altered frames of their pseudo-anomaly clips.</summary>
-    public static double InContextAuc(StudentSession session, IReadOnlyList<(ClipFrames Clip, int?[] Labels)> pseudo, StudentConfig cfg, IReadOnlyList<float[]> normalScores) =>
-        InContextAucs(session, pseudo, cfg, normalScores).All;
-
     /// <summary>
-    /// <see cref="InContextAuc"/> over all the pseudo-anomaly clips, and per kind (the <c>&lt;kind&gt;</c> of the clip name
+    /// Frame-level AUC of the held-out clips as filmed (label 0) against the altered frames of their pseudo-anomaly
+    /// clips: over all the pseudo-anomaly clips, and per kind (the <c>&lt;kind&gt;</c> of the clip name
     /// <c>&lt;clip&gt;-&lt;kind&gt;-&lt;n&gt;</c>: speed, flip), each against the same negatives. The per-kind figures are
     /// diagnostics: they show which pseudo-anomaly a student fails to imitate.
     /// </summary>
