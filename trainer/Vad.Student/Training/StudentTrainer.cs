@@ -89,15 +89,16 @@ public sealed class StudentTrainer : IDisposable
     public IReadOnlyList<Discriminator> Discriminators { get; }
     /// <summary>The moving average of the student's weights (with <see cref="TrainOptions.EmaDecay"/>), else null.</summary>
     public StudentNetwork? AveragedStudent { get; }
+    /// <summary>Set only where there is an <see cref="AveragedStudent"/>: by its first update or a resumed checkpoint.</summary>
     private bool averageStarted;
     // Made once. With two new Scalars per tensor per step one of six averaged runs died natively after ~2500 steps
     // ("Unknown scalar type" in BatchNorm's own add_(1)); the suspected cause is a Scalar finalised by the GC while
     // libtorch still read it, which more garbage makes likelier. The checkpoint resumes such a run.
     private readonly Scalar? averageDecay, averageRate;
     /// <summary>What an export writes: the averaged weights when there are any, else the student's own.</summary>
-    public StudentNetwork ExportedStudent => AveragedStudent is not null && averageStarted ? AveragedStudent : Student;
+    public StudentNetwork ExportedStudent => averageStarted ? AveragedStudent! : Student;
     /// <summary>The decay of the average <see cref="ExportedStudent"/> holds, null when it is the student's own weights.</summary>
-    public double? ExportedDecay => AveragedStudent is not null && averageStarted ? Options.EmaDecay : null;
+    public double? ExportedDecay => averageStarted ? Options.EmaDecay : null;
     public TrainState State { get; private set; } = new();
     public int StepsPerEpoch { get; }
     public int TeacherCount => data.Teachers.Count;
@@ -370,7 +371,7 @@ public sealed class StudentTrainer : IDisposable
         Student.save(Path.Combine(tmp, "student.bin"));
         Decoder.save(Path.Combine(tmp, "decoder.bin"));
         for (int i = 0; i < Discriminators.Count; i++) Discriminators[i].save(Path.Combine(tmp, $"discriminator{i}.bin"));
-        if (AveragedStudent is not null && averageStarted) AveragedStudent.save(Path.Combine(tmp, AveragedStudentFile));
+        if (averageStarted) AveragedStudent!.save(Path.Combine(tmp, AveragedStudentFile));
         optPhase1.save_state_dict(Path.Combine(tmp, "adam_phase1.bin"));
         optPhase2.save_state_dict(Path.Combine(tmp, "adam_phase2.bin"));
         optD?.save_state_dict(Path.Combine(tmp, "adam_discriminators.bin"));
