@@ -118,13 +118,18 @@ public sealed class SelectEpochTests : IDisposable
         string dataset = Dataset();
         // A make-local style pseudo clip of training clip 14 (real frames of another clip stand for the altered ones),
         // its first and last 3 frames context.
-        string pseudo = Path.Combine(dataset, "training", "frames", "14-speed-1");
-        Directory.CreateDirectory(pseudo);
-        foreach (var f in Directory.GetFiles(Path.Combine(dataset, "testing", "frames", "01")))
-            File.Copy(f, Path.Combine(pseudo, Path.GetFileName(f)));
-        string labels = PseudoAnomalyLabels.PathFor(dataset, "14-speed-1");
-        Directory.CreateDirectory(Path.GetDirectoryName(labels)!);
-        File.WriteAllLines(labels, Enumerable.Range(0, 20).Select(i => i is < 3 or >= 17 ? "-" : "1"));
+        // Writes a make-local style pseudo clip: the frames of another clip and one label per frame.
+        (string Frames, string Labels) PseudoClip(string name, string framesFrom, Func<int, string> label)
+        {
+            string frames = Path.Combine(dataset, "training", "frames", name);
+            Directory.CreateDirectory(frames);
+            foreach (var f in Directory.GetFiles(framesFrom)) File.Copy(f, Path.Combine(frames, Path.GetFileName(f)));
+            string labelsPath = PseudoAnomalyLabels.PathFor(dataset, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(labelsPath)!);
+            File.WriteAllLines(labelsPath, Enumerable.Range(0, 20).Select(label));
+            return (frames, labelsPath);
+        }
+        var (pseudo, labels) = PseudoClip("14-speed-1", Path.Combine(dataset, "testing", "frames", "01"), i => i is < 3 or >= 17 ? "-" : "1");
 
         Assert.Equal(0, SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--local", dataset, "--threads", "1"]));
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "selection.json")));
@@ -147,12 +152,7 @@ public sealed class SelectEpochTests : IDisposable
             Assert.Equal(Math.Round(expected, 4), rows[1].InContext, 6);
 
             // A second kind: each kind's AUC is against the same negatives; the criterion pools both.
-            string flip = Path.Combine(dataset, "training", "frames", "14-flip-1");
-            Directory.CreateDirectory(flip);
-            foreach (var f in Directory.GetFiles(Path.Combine(dataset, "training", "frames", "14")))
-                File.Copy(f, Path.Combine(flip, Path.GetFileName(f)));
-            string flipLabels = PseudoAnomalyLabels.PathFor(dataset, "14-flip-1");
-            File.WriteAllLines(flipLabels, Enumerable.Range(0, 20).Select(i => i < 10 ? "1" : "0"));
+            var (flip, flipLabels) = PseudoClip("14-flip-1", Path.Combine(dataset, "training", "frames", "14"), i => i < 10 ? "1" : "0");
             var pseudo2 = SelectEpochCommand.InContextClips(dataset, ["14"], cfg);
             var (all, byKind) = SelectEpochCommand.InContextAucs(s, pseudo2, cfg, [normal]);
             Assert.Equal(["flip", "speed"], byKind.Keys);
