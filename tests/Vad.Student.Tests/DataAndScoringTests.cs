@@ -107,6 +107,19 @@ public class DataAndScoringTests
             Assert.Equal(scale, repeated.TeacherScales["t1"]);
             Assert.Single(TrainCommand.RepeatPseudoAnomalyClips(twice.Take(1).ToList(), new HashSet<string> { "02" }, 3));
 
+            // --target-floor 0.5: floor = the median train frame score (4 of 1..6) over the scale; below it 0, above shifted.
+            var floored = new CachedDistillationData(cfg, [(Clip("01", 6, cfg), "train"), (Clip("01", 4, cfg), "test")], root, floorQuantile: 0.5);
+            Assert.Equal(4f / 6f, floored.TeacherFloors["t1"], 6);
+            Assert.Empty(data.TeacherFloors);
+            floored.Fill(new[] { 2, 7, 4 }, new float[3 * cfg.InputChannels * cfg.InputHeight * cfg.InputWidth], null,
+                targets = new[] { cfg.HeadResolutions.Select(r => new float[3 * r * r]).ToArray() });
+            Assert.Equal(0f, targets[0][0][0]); // 3/6 is below the floor
+            Assert.Equal(10f / 6f - 4f / 6f, targets[0][0][1], 5);
+            Assert.Equal(5f / 6f - 4f / 6f, targets[0][0][2], 5);
+            Assert.All(targets[0][1].AsSpan(0, 16).ToArray(), v => Assert.Equal(0f, v));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new CachedDistillationData(cfg, [(Clip("01", 6, cfg), "train")], root, floorQuantile: 1.0));
+            Assert.Equal(scale, floored.TeacherScales["t1"]);
+
             Assert.Throws<AnomalyMapCacheException>(() => new CachedDistillationData(cfg, [(Clip("02", 6, cfg), "train")], root));
             Assert.Throws<AnomalyMapCacheException>(() => new CachedDistillationData(cfg, [(Clip("01", 5, cfg), "train")], root));
         }

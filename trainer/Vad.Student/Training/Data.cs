@@ -85,16 +85,24 @@ public sealed class CachedDistillationData : IDistillationData
     public IReadOnlyList<string> Teachers { get; }
     /// <summary>Per teacher: the divisor applied to its maps (a high percentile of its training frame scores) so both teachers' targets share a scale.</summary>
     public IReadOnlyDictionary<string, float> TeacherScales { get; }
+    /// <summary>
+    /// Per teacher: the floor subtracted from its scaled maps (a quantile of its scaled training frame scores; empty
+    /// when off). A target cell becomes max(0, v - floor): objects as odd as a typical normal frame's most anomalous
+    /// one become 0, so the maps say "anomalous" rather than "an object is here". Not stretched back to [0, 1]: the
+    /// teachers keep the relative weight their scales give them.
+    /// </summary>
+    public IReadOnlyDictionary<string, float> TeacherFloors { get; }
     public IReadOnlyDictionary<string, string> TeacherHashes { get; }
 
     public CachedDistillationData(StudentConfig cfg, IReadOnlyList<ClipFrames> clips, string? teachersRoot, string split,
-        IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99)
-        : this(cfg, clips.Select(c => (c, split)).ToList(), teachersRoot, teachers, scalePercentile) { }
+        IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99, double? floorQuantile = null)
+        : this(cfg, clips.Select(c => (c, split)).ToList(), teachersRoot, teachers, scalePercentile, floorQuantile) { }
 
     /// <summary>Clips from one or more splits, each with the teachers' maps of its split (labels are never read).</summary>
     public CachedDistillationData(StudentConfig cfg, IReadOnlyList<(ClipFrames Clip, string Split)> splitClips, string? teachersRoot,
-        IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99)
+        IReadOnlyList<string>? teachers = null, double scalePercentile = 0.99, double? floorQuantile = null)
     {
+        if (floorQuantile is { } fq && !(fq is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(floorQuantile), fq, "a quantile in [0, 1)");
         var clips = splitClips.Select(c => c.Clip).ToList();
         Config = cfg;
         this.clips = clips.ToList();
@@ -106,6 +114,7 @@ public sealed class CachedDistillationData : IDistillationData
             maps = [];
             headIndex = [];
             TeacherScales = new Dictionary<string, float>();
+            TeacherFloors = new Dictionary<string, float>();
             TeacherHashes = new Dictionary<string, string>();
             return;
         }
@@ -116,6 +125,7 @@ public sealed class CachedDistillationData : IDistillationData
         maps = new AnomalyMapFile[Teachers.Count][];
         headIndex = new int[Teachers.Count][];
         var scales = new Dictionary<string, float>();
+        var floors = new Dictionary<string, float>();
         var hashes = new Dictionary<string, string>();
         for (int t = 0; t < Teachers.Count; t++)
         {
@@ -146,12 +156,18 @@ public sealed class CachedDistillationData : IDistillationData
                 .DistinctBy(c => (clips[c].Name, splitClips[c].Split)).DefaultIfEmpty(-1).ToList();
             var scores = (scaleClips[0] < 0 ? maps[t] : scaleClips.Select(c => maps[t][c]))
                 .SelectMany(m => m.Frames.Select(f => f.Score)).Order().ToArray();
-            float q = scores.Length == 0 ? 1f : scores[Math.Min(scores.Length - 1, (int)(scalePercentile * scores.Length))];
+            float q = Quantile(scores, scalePercentile, 1f);
             scales[Teachers[t]] = q > 1e-6f ? q : 1f;
+            if (floorQuantile is { } fq2) floors[Teachers[t]] = Quantile(scores, fq2, 0f) / scales[Teachers[t]];
         }
         TeacherScales = scales;
+        TeacherFloors = floors;
         TeacherHashes = hashes;
     }
+
+    /// <summary>The value at quantile <paramref name="q"/> of sorted <paramref name="sorted"/> (<paramref name="empty"/> when there is none).</summary>
+    private static float Quantile(float[] sorted, double q, float empty) =>
+        sorted.Length == 0 ? empty : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
 
     public void Fill(ReadOnlySpan<int> batch, float[] input, float[]? middle, float[][][]? targets)
     {
@@ -168,13 +184,14 @@ public sealed class CachedDistillationData : IDistillationData
             for (int t = 0; t < maps.Length; t++)
             {
                 float inv = 1f / TeacherScales[Teachers[t]];
+                float floor = TeacherFloors.GetValueOrDefault(Teachers[t]);
                 var fm = maps[t][c].Frames[f];
                 for (int h = 0; h < cfg.HeadResolutions.Length; h++)
                 {
                     int rr = cfg.HeadResolutions[h] * cfg.HeadResolutions[h];
                     var src = fm.Maps[headIndex[t][h]];
                     var dst = targets[t][h].AsSpan(b * rr, rr);
-                    for (int k = 0; k < rr; k++) dst[k] = src[k] * inv;
+                    for (int k = 0; k < rr; k++) dst[k] = Math.Max(0f, src[k] * inv - floor);
                 }
             }
         }

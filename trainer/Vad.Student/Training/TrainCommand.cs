@@ -33,6 +33,9 @@ public static class TrainCommand
           --ema-decay D       export a moving average of the weights over the distillation steps (0 < D < 1, e.g.
                               0.999: about the last 1000 steps) instead of the last step's; given when a finished run
                               is continued, the average starts at the first step after the resume
+          --target-floor Q    distil max(0, map - floor) per teacher, floor = the Q-quantile (0 <= Q < 1, e.g. 0.5) of
+                              its training frame scores: a normal object's score becomes 0, so the student learns where
+                              something is anomalous, not where an object is (default: the maps as cached)
           --pseudo-anomaly-repeat K
                               distil on the dataset's in-context pseudo-anomaly clips (those with per-frame labels in
                               training/pseudo-labels/, ./vad teachers make-local) and on their sped-up copies K times
@@ -129,6 +132,8 @@ public static class TrainCommand
         bool exportEpochs = args.Flag("export-epochs");
         string runDir = Path.GetFullPath(args.Get("run") ?? RepoPaths.Resolve(Path.Combine("runs", "student", $"{dataset.Name}-{profile}{(frames == 1 ? "-1frame" : "")}")));
         var lambdaByTeacher = ParseLambda(args.GetAll("lambda"));
+        double? targetFloor = args.Has("target-floor") ? args.GetDouble("target-floor", 0) : null;
+        if (targetFloor is { } tf && !(tf is >= 0 and < 1)) throw new CommandArgsException($"--target-floor must be a quantile in [0, 1), got {tf}");
         int pseudoRepeat = args.GetInt("pseudo-anomaly-repeat", 1);
         if (pseudoRepeat < 1) throw new CommandArgsException($"--pseudo-anomaly-repeat must be >= 1, got {pseudoRepeat}");
         var pseudoClips = trainVideos.Where(v => File.Exists(PseudoAnomalyLabels.PathFor(dataset.Root, v.Name))).Select(v => v.Name).ToHashSet();
@@ -169,8 +174,10 @@ public static class TrainCommand
         bool haveMaps = teachersRoot is not null && Directory.Exists(Path.Combine(teachersRoot, "maps"))
                         && Directory.GetDirectories(Path.Combine(teachersRoot, "maps")).Length > 0;
         if (!haveMaps) Log($"no teacher maps under {teachersRoot ?? "(no --teachers)"}/maps: phase 1 only, phase 2 when they exist");
-        var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null);
+        var data = new CachedDistillationData(cfg, clips, haveMaps ? teachersRoot : null, floorQuantile: targetFloor);
         foreach (var (t, s) in data.TeacherScales) Log($"teacher {t}: maps divided by {s.ToString("G6", CultureInfo.InvariantCulture)} (99th percentile of its training frame scores)");
+        foreach (var (t, f) in data.TeacherFloors)
+            Log($"teacher {t}: target = max(0, map - {f.ToString("G6", CultureInfo.InvariantCulture)}) (floor = quantile {targetFloor!.Value.ToString(CultureInfo.InvariantCulture)} of its scaled training frame scores)");
         if (lambdaByTeacher.Count > 0 && data.Teachers.Count > 0)
         {
             var unknown = lambdaByTeacher.Keys.Where(t => !data.Teachers.Contains(t)).ToList();
@@ -182,7 +189,7 @@ public static class TrainCommand
 
         var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is { } k ? $"train played {k.Factor.ToString(CultureInfo.InvariantCulture)}x faster{(k.Region == SpeedRegion.Frame ? "" : $" in the {k.Region.ToString().ToLowerInvariant()} half")}" : "train"))} " +
                                   $"({clips.Count} clips, {data.Count} frames{(pseudoRepeat > 1 ? $"; pseudo-anomaly clips x{pseudoRepeat} per epoch" : "")}{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
-            data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary());
+            data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary(), data.TeacherFloors.Count > 0 ? data.TeacherFloors.ToDictionary() : null);
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
         using var trainer = new StudentTrainer(cfg, options, data, runDir);
         if (trainer.TryResume()) Log($"resumed at phase {trainer.State.Phase}, epoch {trainer.State.Epoch}, step {trainer.State.StepInEpoch} (global {trainer.State.GlobalStep})");
@@ -248,7 +255,8 @@ public static class TrainCommand
         : $"phase 2 (KD) epoch {r.Epoch + 1}/{r.EpochsInPhase} step {r.StepInEpoch}/{r.StepsPerEpoch} KD {r.Loss.Distillation:0.00000} adv {r.Loss.Adversarial:0.000} D {r.Loss.Discriminator:0.000}";
 
     /// <summary>What the run was trained on (run folder's data.json): copied into every exported manifest.</summary>
-    public sealed record RunData(string TrainingData, Dictionary<string, string> TeacherHashes, Dictionary<string, float> TeacherScales);
+    public sealed record RunData(string TrainingData, Dictionary<string, string> TeacherHashes, Dictionary<string, float> TeacherScales,
+        Dictionary<string, float>? TeacherFloors = null);
 
     /// <summary>Exports the student to ONNX and writes the manifest next to it.</summary>
     public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state, double? emaDecay = null)
@@ -274,7 +282,10 @@ public static class TrainCommand
         if (state?.History.LastOrDefault(h => h.Phase == 1) is { } ae) metrics["train_reconstruction_mse"] = ae.Reconstruction;
         if (emaDecay is { } d) metrics["weights_ema_decay"] = d;
         if (runData is not null)
+        {
             foreach (var (t, s) in runData.TeacherScales) metrics[$"teacher_scale_{t}"] = s;
+            foreach (var (t, f) in runData.TeacherFloors ?? []) metrics[$"teacher_floor_{t}"] = f;
+        }
         var manifest = new StudentManifest
         {
             Version = StudentManifest.HashFile(onnxPath),
