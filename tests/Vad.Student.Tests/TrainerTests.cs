@@ -79,8 +79,25 @@ public class TrainerTests
             };
             // teacher 1: 3 heads x MSE 1 x lambda 1 = 3; teacher 2: 3 heads x MSE 4 x lambda 0.5 = 6
             Assert.Equal(9.0, trainer.DistillationLoss(s, t).item<float>(), 4);
+
+            // --max-weight 2: teacher 1's 16x16 map peaks at 5 in one cell, the student's is flat 0. The cell-wise MSE
+            // is (255 + 25) / 256 per sample; the maxima term adds 2 x (5 - 0)^2 for that head and 2 x 1 for the 4x4 head
+            // (the 1x1 head has no separate maximum term); teacher 2 adds 2 x 0.5 x 4 per multi-cell head.
+            using var maxTrainer = new StudentTrainer(cfg, new TrainOptions { Lambda = [1.0, 0.5], BatchSize = 4, MaxWeight = 2 }, new SyntheticDistillationData(cfg, 8, 2, 1), dir + "-max");
+            int last = cfg.HeadResolutions.Length - 1;
+            var peaked = cfg.HeadResolutions.Select(r => ones(2, 1, r, r)).ToArray();
+            var cellsOfPeak = Enumerable.Repeat(1f, 2 * 256).ToArray();
+            cellsOfPeak[0] = cellsOfPeak[256] = 5f;
+            peaked[last] = tensor(cellsOfPeak, new long[] { 2, 1, 16, 16 });
+            double cellMse = 1 + 1 + (255 + 25) / 256.0, maxTerm = 2 * 1 + 2 * 25;
+            double expected = cellMse + maxTerm + 0.5 * (3 * 4 + 2 * 2 * 4);
+            Assert.Equal(expected, maxTrainer.DistillationLoss(s, [peaked, t[1]]).item<float>(), 3);
         }
-        finally { Directory.Delete(dir, true); }
+        finally
+        {
+            Directory.Delete(dir, true);
+            if (Directory.Exists(dir + "-max")) Directory.Delete(dir + "-max", true);
+        }
     }
 
     [Fact]

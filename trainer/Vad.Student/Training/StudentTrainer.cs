@@ -34,6 +34,12 @@ public sealed record TrainOptions
     /// average, not the last step's weights, is what gets exported: epoch-to-epoch the student's scores swing widely.
     /// </summary>
     public double? EmaDecay { get; init; }
+    /// <summary>
+    /// Weight w of an extra term on each multi-cell head's maximum, w * sum_T lambda_T sum_r MSE(max S_r, max T_r)
+    /// (0 = the paper's loss). The frame score is the mean of the heads' maxima, and the cell-wise MSE spreads an
+    /// uncertain peak over its neighbours, lowering it; this term trains the maxima themselves.
+    /// </summary>
+    public double MaxWeight { get; init; }
 }
 
 /// <summary>Where training stands: the next step to run. Saved with every checkpoint.</summary>
@@ -233,15 +239,21 @@ public sealed class StudentTrainer : IDisposable
         return tensor(buf.AsSpan(0, n * r * r).ToArray(), new long[] { n, 1, r, r });
     }).ToArray()).ToArray();
 
-    /// <summary>sum_T lambda_T sum_r MSE(S_r, T_r).</summary>
+    /// <summary>sum_T lambda_T sum_r MSE(S_r, T_r) (+ the maxima term of <see cref="TrainOptions.MaxWeight"/>).</summary>
     public Tensor DistillationLoss(Tensor[] student, Tensor[][] teachers)
     {
         Tensor total = zeros(1);
+        long[] cells = [2, 3];
         for (int t = 0; t < teachers.Length; t++)
         {
             double lambda = Options.Lambda is { } l ? l[t] : 1.0;
             for (int h = 0; h < student.Length; h++)
+            {
                 total = total + lambda * nn.functional.mse_loss(student[h], teachers[t][h]);
+                // A 1x1 head's cell is its maximum: the term would only re-weight it.
+                if (Options.MaxWeight > 0 && Config.HeadResolutions[h] > 1)
+                    total = total + lambda * Options.MaxWeight * nn.functional.mse_loss(student[h].amax(cells), teachers[t][h].amax(cells));
+            }
         }
         return total.squeeze();
     }

@@ -33,6 +33,8 @@ public static class TrainCommand
           --ema-decay D       export a moving average of the weights over the distillation steps (0 < D < 1, e.g.
                               0.999: about the last 1000 steps) instead of the last step's; given when a finished run
                               is continued, the average starts at the first step after the resume
+          --max-weight W      add W * sum_T lambda_T sum_r MSE(max S_r, max T_r) over the heads larger than 1x1: trains
+                              the maps' maxima, which the frame score is made of (default 0, the paper's loss)
           --target-floor Q    distil max(0, map - floor) per teacher, floor = the Q-quantile (0 <= Q < 1, e.g. 0.5) of
                               its training frame scores: a normal object's score becomes 0, so the student learns where
                               something is anomalous, not where an object is (default: the maps as cached)
@@ -116,7 +118,9 @@ public static class TrainCommand
             MaxSteps = args.Has("max-steps") ? args.GetInt("max-steps", 0) : null,
             SampleStep = args.GetInt("sample-step", 1),
             EmaDecay = args.Has("ema-decay") ? args.GetDouble("ema-decay", 0) : null,
+            MaxWeight = args.GetDouble("max-weight", 0),
         };
+        if (!(options.MaxWeight >= 0) || double.IsInfinity(options.MaxWeight)) throw new CommandArgsException($"--max-weight must be a number >= 0, got {options.MaxWeight}");
         if (options.EmaDecay is { } emaDecay && !(emaDecay is > 0 and < 1)) throw new CommandArgsException($"--ema-decay must be in (0, 1), got {emaDecay}");
         // One thread by default: measured here, libtorch's 2 OpenMP threads on 2 shared cores ran a step 10-25x slower.
         int threads = args.GetInt("threads", 1);
