@@ -203,4 +203,32 @@ public class TrainerTests
             foreach (var d in new[] { a, b, a + "-straight" }) if (Directory.Exists(d)) Directory.Delete(d, true);
         }
     }
+
+    [Fact]
+    public void The_exported_manifest_records_the_command_and_the_options_that_trained_the_model()
+    {
+        string dir = Directory.CreateTempSubdirectory("vad-manifest-").FullName;
+        try
+        {
+            using var net = new StudentNetwork(Tiny());
+            var options = new TrainOptions { Seed = 43, MaxWeight = 1, Adversarial = false, Lambda = [1, 0.5] };
+            var runData = new TrainCommand.RunData("ped2 train", new() { ["t1"] = "aa" }, new() { ["t1"] = 0.5f }, null, options, "./vad train --seed 43 --max-weight 1");
+            string onnx = Path.Combine(dir, "student.onnx");
+            TrainCommand.Export(net, onnx, runData, null);
+            var loaded = Vad.Core.Models.StudentManifest.Load(Vad.Core.Models.StudentManifest.PathFor(onnx));
+            Assert.Equal("./vad train --seed 43 --max-weight 1", loaded.TrainCommand);
+            Assert.NotNull(loaded.TrainOptions);
+            Assert.Equal(43, (int)loaded.TrainOptions!["seed"]!);
+            Assert.Equal(1.0, (double)loaded.TrainOptions["max_weight"]!);
+            Assert.False((bool)loaded.TrainOptions["adversarial"]!);
+            Assert.Equal(0.5, (double)loaded.TrainOptions["lambda"]![1]!);
+            // A manifest written before the fields existed still loads, without them.
+            string legacy = Path.Combine(dir, "legacy.json");
+            File.WriteAllText(legacy, """{"version":"x","input_width":16,"input_height":16,"channels":1,"frames":3,"stride_t":3}""");
+            var old = Vad.Core.Models.StudentManifest.Load(legacy);
+            Assert.Null(old.TrainOptions);
+            Assert.Equal("", old.TrainCommand);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

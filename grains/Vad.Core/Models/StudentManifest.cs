@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Vad.Core.Models;
@@ -25,6 +26,11 @@ public sealed record StudentManifest
     public string TrainingData { get; init; } = "";
     public Dictionary<string, string> TeacherHashes { get; init; } = new();
     public Dictionary<string, double> Metrics { get; init; } = new();
+    /// <summary>The command that trained the model (empty for models exported before it was recorded).</summary>
+    public string TrainCommand { get; init; } = "";
+    /// <summary>The run's training options as the trainer resolved them (epochs, batch, learning rate, loss weights such
+    /// as alpha, lambda and max_weight, seed, weight averaging); null for models exported before they were recorded.</summary>
+    public JsonObject? TrainOptions { get; init; }
     /// <summary>Optional: the frame score of the golden triple (Vad.Grains.ModelValidation.GoldenTriple); a rollout checks it on every inference grain.</summary>
     public double? GoldenScore { get; init; }
 

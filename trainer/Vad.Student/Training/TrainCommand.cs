@@ -193,7 +193,8 @@ public static class TrainCommand
 
         var runData = new RunData($"{dataset.Name} {string.Join(" + ", splits.Select(sp => sp == "test" ? "test (unlabelled frames + teacher maps, transductive)" : SpeedupOf(sp) is { } k ? $"train played {k.Factor.ToString(CultureInfo.InvariantCulture)}x faster{(k.Region == SpeedRegion.Frame ? "" : $" in the {k.Region.ToString().ToLowerInvariant()} half")}" : "train"))} " +
                                   $"({clips.Count} clips, {data.Count} frames{(pseudoRepeat > 1 ? $"; pseudo-anomaly clips x{pseudoRepeat} per epoch" : "")}{(holdOut.Count > 0 ? $"; training clips {string.Join(",", holdOut)} held out" : "")}) at {dataset.Root}",
-            data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary(), data.TeacherFloors.Count > 0 ? data.TeacherFloors.ToDictionary() : null);
+            data.TeacherHashes.ToDictionary(), data.TeacherScales.ToDictionary(), data.TeacherFloors.Count > 0 ? data.TeacherFloors.ToDictionary() : null,
+            options, $"./vad train {string.Join(' ', argv)}");
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
         using var trainer = new StudentTrainer(cfg, options, data, runDir);
         if (trainer.TryResume()) Log($"resumed at phase {trainer.State.Phase}, epoch {trainer.State.Epoch}, step {trainer.State.StepInEpoch} (global {trainer.State.GlobalStep})");
@@ -260,7 +261,7 @@ public static class TrainCommand
 
     /// <summary>What the run was trained on (run folder's data.json): copied into every exported manifest.</summary>
     public sealed record RunData(string TrainingData, Dictionary<string, string> TeacherHashes, Dictionary<string, float> TeacherScales,
-        Dictionary<string, float>? TeacherFloors = null);
+        Dictionary<string, float>? TeacherFloors = null, TrainOptions? Options = null, string? Command = null);
 
     /// <summary>Exports the student to ONNX and writes the manifest next to it.</summary>
     public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state, double? emaDecay = null)
@@ -305,6 +306,8 @@ public static class TrainCommand
             TrainingData = runData?.TrainingData ?? "",
             TeacherHashes = runData?.TeacherHashes ?? new(),
             Metrics = metrics,
+            TrainCommand = runData?.Command ?? "",
+            TrainOptions = runData?.Options is { } o ? JsonSerializer.SerializeToNode(o, StudentConfig.Json) as System.Text.Json.Nodes.JsonObject : null,
         };
         manifest.Save(StudentManifest.PathFor(onnxPath));
         return manifest;
@@ -330,8 +333,10 @@ public static class TrainCommand
         var runData = File.Exists(dataPath) ? JsonSerializer.Deserialize<RunData>(File.ReadAllText(dataPath), StudentConfig.Json) : null;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
         string optionsPath = Path.Combine(runDir, "train-options.json");
-        double? decay = weights == "student.bin" || !File.Exists(optionsPath) ? null
-            : JsonSerializer.Deserialize<TrainOptions>(File.ReadAllText(optionsPath), StudentConfig.Json)?.EmaDecay;
+        var options = File.Exists(optionsPath) ? JsonSerializer.Deserialize<TrainOptions>(File.ReadAllText(optionsPath), StudentConfig.Json) : null;
+        // Runs whose data.json predates the recorded options still have them in train-options.json.
+        if (runData is not null && runData.Options is null && options is not null) runData = runData with { Options = options };
+        double? decay = weights == "student.bin" ? null : options?.EmaDecay;
         var manifest = Export(student, outPath, runData, state, decay);
         Console.WriteLine($"exported {outPath} ({new FileInfo(outPath).Length / 1e6:0.0} MB) from {ckpt} at phase {state?.Phase} epoch {state?.Epoch} " +
                           $"step {state?.GlobalStep}{(state?.Finished == true ? " (finished)" : " (unfinished run)")}{(weights == "student.bin" ? "" : ", averaged weights")}; version {manifest.Version}");
