@@ -44,8 +44,16 @@ public sealed class InContextPseudoAnomalyTests
                     using var diff = new Mat();
                     Cv2.Absdiff(seg.Frames[i], frames[f], diff);
                     if (k < 0 || k >= altered) { Assert.Equal(0, Cv2.CountNonZero(diff)); continue; } // context: as filmed
-                    // Pixels change only inside the object's box (flip: its box now; speed: where it is Speed times later).
-                    var box = kind == PseudoAnomalyKind.Flip ? track.Boxes[k] : track.Boxes[InContextPseudoAnomalies.Speed * k];
+                    // Pixels change only inside the object's box (flip: its box now; speed: where it is Speed times later;
+                    // glide: its first box moved to where it is GlideSpeed times later).
+                    var shift = InContextPseudoAnomalies.GlideShift(track, k);
+                    var box = kind switch
+                    {
+                        PseudoAnomalyKind.Flip => track.Boxes[k],
+                        PseudoAnomalyKind.Speed => track.Boxes[InContextPseudoAnomalies.Speed * k],
+                        _ => new Rect(track.Boxes[0].X + shift.X, track.Boxes[0].Y + shift.Y, track.Boxes[0].Width, track.Boxes[0].Height)
+                            .Intersect(new Rect(0, 0, diff.Width, diff.Height)),
+                    };
                     using (var inside = new Mat(diff, box)) { int changedInside = Cv2.CountNonZero(inside); anyChanged |= changedInside > 0; }
                     Cv2.Rectangle(diff, box, Scalar.Black, -1);
                     Assert.Equal(0, Cv2.CountNonZero(diff));
@@ -54,6 +62,49 @@ public sealed class InContextPseudoAnomalyTests
             }
         }
         finally { foreach (var f in frames) f.Dispose(); }
+    }
+
+    [Fact]
+    public void A_glide_copy_is_the_first_frames_object_moved_rigidly_along_its_path_faster_than_it_walks()
+    {
+        var frames = Frames(60);
+        using var whole = WholeObjects();
+        try
+        {
+            var track = InContextPseudoAnomalies.Tracks(frames, whole).OrderByDescending(t => t.Boxes.Length).First();
+            Assert.Equal(new Point(0, 0), InContextPseudoAnomalies.GlideShift(track, 0));
+            int k = 8, at = (int)Math.Round(InContextPseudoAnomalies.GlideSpeed * k); // 12 frames along the path
+            var shift = InContextPseudoAnomalies.GlideShift(track, k);
+            var to = track.Boxes[at];
+            Assert.Equal(to.X + to.Width / 2 - (track.Boxes[0].X + track.Boxes[0].Width / 2), shift.X);
+            Assert.Equal(to.Bottom - track.Boxes[0].Bottom, shift.Y);
+            using var seg = InContextPseudoAnomalies.Segment("15", frames, whole, track, PseudoAnomalyKind.Glide);
+            // Frame Start + k holds, where the object will be 12 frames on, the first frame's foreground pixels unchanged.
+            var frame = seg.Frames[track.Start + k - seg.FirstFrame];
+            using var mask = whole.ForegroundMask(frames[track.Start]);
+            var src = track.Boxes[0];
+            int checkedPixels = 0;
+            for (int y = src.Top; y < src.Bottom; y++)
+                for (int x = src.Left; x < src.Right; x++)
+                {
+                    int tx = x + shift.X, ty = y + shift.Y;
+                    if (mask.At<byte>(y, x) == 0 || tx < 0 || ty < 0 || tx >= frame.Width || ty >= frame.Height) continue;
+                    Assert.Equal(frames[track.Start].At<byte>(y, x), frame.At<byte>(ty, tx));
+                    checkedPixels++;
+                }
+            Assert.True(checkedPixels > 50, $"only {checkedPixels} foreground pixels pasted");
+        }
+        finally { foreach (var f in frames) f.Dispose(); }
+    }
+
+    [Fact]
+    public void Kinds_parse_by_name_and_glide_is_used_only_when_asked()
+    {
+        Assert.Equal([PseudoAnomalyKind.Speed, PseudoAnomalyKind.Flip], InContextPseudoAnomalies.DefaultKinds);
+        Assert.Equal([PseudoAnomalyKind.Glide, PseudoAnomalyKind.Speed], InContextPseudoAnomalies.ParseKinds(["glide", "Speed", "glide"]));
+        Assert.Contains("kinds: speed, flip, glide", Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["fast"])).Message);
+        Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["2"]));
+        Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds([]));
     }
 
     [Fact]

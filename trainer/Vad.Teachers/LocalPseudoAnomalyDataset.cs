@@ -15,7 +15,7 @@ namespace Vad.Teachers;
 /// </summary>
 public static class LocalPseudoAnomalyDataset
 {
-    public const string Usage = "usage: vad teachers make-local --dataset DIR --out DIR --clips 01,02,... [--per-clip 3] [--models DIR]";
+    public const string Usage = "usage: vad teachers make-local --dataset DIR --out DIR --clips 01,02,... [--per-clip 3] [--models DIR] [--kinds speed,flip,glide (default speed,flip)]";
 
     public static int Run(string[] argv)
     {
@@ -23,6 +23,7 @@ public static class LocalPseudoAnomalyDataset
         string dataset = a.Require("dataset"), outDir = a.Require("out"), models = a.GetOr("models", Program.DefaultModels);
         var clipNames = a.GetAll("clips");
         int perClip = a.GetInt("per-clip", 3);
+        var kinds = Program.KindsOption(a, "kinds");
         a.RejectUnknown();
         if (clipNames.Count == 0) throw new CommandArgsException("--clips is required (the training clips to alter)\n" + Usage);
         if (perClip < 1) throw new CommandArgsException("--per-clip must be >= 1");
@@ -47,7 +48,7 @@ public static class LocalPseudoAnomalyDataset
                 var all = Clips.LoadGray(clip);
                 try
                 {
-                    foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects, perClip))
+                    foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects, perClip, kinds: kinds))
                         using (seg)
                         {
                             string name = $"{clip.Name}-{seg.Kind.ToString().ToLowerInvariant()}-{n + 1}", dir = Path.Combine(trainFrames, name);

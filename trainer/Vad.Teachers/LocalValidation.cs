@@ -15,7 +15,7 @@ namespace Vad.Teachers;
 /// </summary>
 public static class LocalValidation
 {
-    public const string Usage = "usage: vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no (also alter objects touching the frame edge; default no)] [--json FILE] [--png DIR (the middle altered frame of each clip's first segment of each kind)]";
+    public const string Usage = "usage: vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no (also alter objects touching the frame edge; default no)] [--kinds speed,flip,glide (default speed,flip)] [--json FILE] [--png DIR (the middle altered frame of each clip's first segment of each kind)]";
 
     public static int Run(string[] argv)
     {
@@ -26,6 +26,7 @@ public static class LocalValidation
         string? json = a.Get("json");
         string? png = a.Get("png");
         bool edges = a.GetYesNo("edges") ?? false;
+        var kinds = Program.KindsOption(a, "kinds");
         a.RejectUnknown();
         if (clipNames.Count == 0) throw new CommandArgsException("--clips is required (training clips, e.g. 14,15,16)\n" + Usage);
         if (perClip < 1) throw new CommandArgsException("--per-clip must be >= 1");
@@ -36,7 +37,6 @@ public static class LocalValidation
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         using var wholeObjects = TeacherValidation.WholeObjectDetector(detector);
         var scorer = new TeacherScorer(teachers, detector);
-        var kinds = Enum.GetValues<PseudoAnomalyKind>();
         // Frame scores of both teachers per clip: every filmed frame, and the counted frames of each kind.
         var normal = new List<(string Clip, double T1, double T2)>();
         var altered = kinds.ToDictionary(k => k, _ => new List<(string Clip, double T1, double T2)>());
@@ -49,7 +49,7 @@ public static class LocalValidation
                 try
                 {
                     foreach (var fo in scorer.ScoreFrames(frames, true, true)) normal.Add((clip.Name, TeacherScorer.FrameScore(fo.T1), TeacherScorer.FrameScore(fo.T2)));
-                    foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, frames, wholeObjects, perClip, edges))
+                    foreach (var (seg, n) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, frames, wholeObjects, perClip, edges, kinds))
                         using (seg)
                         {
                             if (png is not null && n == 0) WritePng(png, seg);

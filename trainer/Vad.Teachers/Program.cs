@@ -78,10 +78,16 @@ public static class Program
                                   [--validation sped-up|in-context (choose the rules against sped-up copies of the
                                    held-out clips, or against one object at a time sped up or turned upside down)]
                                   [--in-context-edges yes|no (in-context: also alter objects touching the frame edge)]
+                                  [--in-context-kinds speed,flip,glide (in-context: the pseudo-anomalies; default
+                                   speed,flip)]
+                                  [--size-calibration t2|t1|t1,t2 (fit each component's trend over ln box height on
+                                   the held-out normal objects and remove it before the z-scores)]
                                                     (re-run the rule selection on held-out training clips)
-               vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no] [--json FILE]
-                                  (AUC on training clips with one object at a time sped up 2x or turned upside down)
-               vad teachers make-local --dataset DIR --out DIR --clips 01,02 [--per-clip 3] [--models DIR]
+               vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no]
+                                  [--kinds speed,flip,glide] [--json FILE]
+                                  (AUC on training clips with one object at a time sped up 2x, turned upside down, or
+                                   frozen and slid along its path 1.5x faster)
+               vad teachers make-local --dataset DIR --out DIR --clips 01,02 [--per-clip 3] [--models DIR] [--kinds ...]
                                   (a derived dataset: the real clips linked + those pseudo-anomalies as extra training clips)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
@@ -314,6 +320,15 @@ public static class Program
             }
     }
 
+    /// <summary>The checked pseudo-anomaly kinds of option <paramref name="name"/> (default: <see cref="InContextPseudoAnomalies.DefaultKinds"/>).</summary>
+    public static PseudoAnomalyKind[] KindsOption(CommandArgs a, string name)
+    {
+        var names = a.GetAll(name);
+        if (names.Count == 0) return InContextPseudoAnomalies.DefaultKinds;
+        try { return InContextPseudoAnomalies.ParseKinds(names); }
+        catch (ArgumentException e) { throw new CommandArgsException($"--{name}: {e.Message}"); }
+    }
+
     /// <summary>The checked --validation value (what the rules are chosen against); null when not given.</summary>
     private static string? ValidationOption(CommandArgs a) => a.Get("validation") switch
     {
@@ -335,11 +350,17 @@ public static class Program
         string groupStatsFrom = a.GetOr("group-stats-from", "train");
         string? validation = ValidationOption(a);
         bool? inContextEdges = a.GetYesNo("in-context-edges");
+        var inContextKinds = a.Has("in-context-kinds") ? KindsOption(a, "in-context-kinds") : null;
+        var sizeTeachers = a.GetAll("size-calibration");
         a.RejectUnknown();
+        if (sizeTeachers.Any(t => t is not ("t1" or "t2")))
+            throw new CommandArgsException($"--size-calibration takes the teachers whose components get a size trend: t1, t2 or t1,t2 (not '{string.Join(",", sizeTeachers)}')");
         if (groupStatsFrom is not ("train" or "calibration")) throw new CommandArgsException("--group-stats-from must be train or calibration");
         if (groupStats != true && a.Has("group-stats-from")) throw new CommandArgsException("--group-stats-from needs --group-stats yes");
         if (inContextEdges is not null && validation != TeacherConfig.InContextValidation)
             throw new CommandArgsException("--in-context-edges needs --validation in-context");
+        if (inContextKinds is not null && validation != TeacherConfig.InContextValidation)
+            throw new CommandArgsException("--in-context-kinds needs --validation in-context");
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);
@@ -349,10 +370,18 @@ public static class Program
         // The in-context validation judges appearance itself (its flipped objects), so no appearance part is forced on.
         if (validation is not null) teachers.Config = teachers.Config with { Validation = validation, T1AppearancePart = validation == TeacherConfig.SpedUpValidation && teachers.Config.T1AppearancePart };
         if (inContextEdges is { } edges) teachers.Config = teachers.Config with { InContextEdgeObjects = edges };
+        if (inContextKinds is not null) teachers.Config = teachers.Config with { InContextKinds = [.. inContextKinds.Select(k => k.ToString().ToLowerInvariant())] };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
+        if (sizeTeachers.Count > 0 && groupStats is null && teachers.Config.GroupStats.Count > 0)
+            groupStats = true; // they were computed on values without the trends: computed again (from the training clips, as before)
         ProgressBar().Start(ctx =>
         {
+            if (sizeTeachers.Count > 0)
+            {
+                string[] components = [.. sizeTeachers.Distinct().SelectMany(t => t == "t1" ? TeacherModels.T1Components.Where(teachers.Config.Stats.ContainsKey) : TeacherModels.T2Components)];
+                teachers.Config = SizeCalibration.Calibrate(teachers, detector, clips, components, ctx);
+            }
             if (groupStats is { } gs)
                 teachers.Config = teachers.Config with
                 {
@@ -367,7 +396,9 @@ public static class Program
             + (groupStats is { } g ? $" --group-stats {(g ? "yes" : "no")}" : "")
             + (groupStats == true && groupStatsFrom != "train" ? $" --group-stats-from {groupStatsFrom}" : "")
             + (validation is not null ? $" --validation {validation}" : "")
-            + (inContextEdges is { } ie ? $" --in-context-edges {(ie ? "yes" : "no")}" : "");
+            + (inContextEdges is { } ie ? $" --in-context-edges {(ie ? "yes" : "no")}" : "")
+            + (inContextKinds is not null ? $" --in-context-kinds {string.Join(",", inContextKinds).ToLowerInvariant()}" : "")
+            + (sizeTeachers.Count > 0 ? $" --size-calibration {string.Join(",", sizeTeachers.Distinct())}" : "");
         string? before = TeacherModels.SavedCommand(models);
         teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");

@@ -13,6 +13,13 @@ public enum PseudoAnomalyKind
     Speed,
     /// <summary>The object turned upside down in place, moving as it does (an object of a shape never seen).</summary>
     Flip,
+    /// <summary>
+    /// The object frozen as it is in its first frame and slid along its own path <see cref="InContextPseudoAnomalies.GlideSpeed"/>
+    /// times faster: a rigid body that glides without limb motion (a skater or cyclist among walkers). Neither teacher
+    /// trains on it (T1's motion pseudo-anomalies scale the flow of walking people x2-x4, T2's irregularity skips frames of
+    /// walking people), unlike <see cref="Speed"/> and <see cref="Flip"/>; not in <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
+    /// </summary>
+    Glide,
 }
 
 /// <summary>
@@ -35,6 +42,18 @@ public sealed record PseudoAnomalySegment(string Clip, PseudoAnomalyKind Kind, i
 public static class InContextPseudoAnomalies
 {
     public const int Speed = 2;
+    /// <summary>How much faster than the object itself a <see cref="PseudoAnomalyKind.Glide"/> copy moves along its path.</summary>
+    public const double GlideSpeed = 1.5;
+    /// <summary>The kinds the validations and the local dataset use unless told otherwise (all of them until Glide existed).</summary>
+    public static readonly PseudoAnomalyKind[] DefaultKinds = [PseudoAnomalyKind.Speed, PseudoAnomalyKind.Flip];
+
+    /// <summary>Parses kind names ("speed", "flip", "glide"); a clear error for anything else.</summary>
+    public static PseudoAnomalyKind[] ParseKinds(IEnumerable<string> names)
+    {
+        var kinds = names.Select(n => Enum.TryParse<PseudoAnomalyKind>(n, ignoreCase: true, out var k) && Enum.IsDefined(k) && !int.TryParse(n, out _) ? k
+            : throw new ArgumentException($"unknown pseudo-anomaly kind '{n}' (kinds: {string.Join(", ", Enum.GetNames<PseudoAnomalyKind>().Select(x => x.ToLowerInvariant()))})")).Distinct().ToArray();
+        return kinds.Length > 0 ? kinds : throw new ArgumentException("no pseudo-anomaly kind given");
+    }
     /// <summary>Frames each way the teachers' inputs look at (flow at t-3 and t+3, T2's stack i-3..i+3).</summary>
     public const int Context = 3;
     /// <summary>Shortest track used: at <see cref="Speed"/> 2 it gives 15 altered frames, 9 of them counted.</summary>
@@ -92,18 +111,20 @@ public static class InContextPseudoAnomalies
         return chosen.Select(t => Segment(clip, frames, wholeObjects, t, kind)).ToList();
     }
 
-    /// <summary><see cref="Make"/> for every kind in turn, each segment with its index within its kind.</summary>
+    /// <summary><see cref="Make"/> for each of <paramref name="kinds"/> (default <see cref="DefaultKinds"/>) in turn, each segment
+    /// with its index within its kind.</summary>
     public static IEnumerable<(PseudoAnomalySegment Segment, int Index)> MakeEveryKind(string clip, IReadOnlyList<Mat> frames,
-        BackgroundSubtractionDetector wholeObjects, int perClip, bool edges = false) =>
-        Enum.GetValues<PseudoAnomalyKind>().SelectMany(kind => Make(clip, frames, wholeObjects, kind, perClip, edges).Select((s, n) => (s, n)));
+        BackgroundSubtractionDetector wholeObjects, int perClip, bool edges = false, IReadOnlyList<PseudoAnomalyKind>? kinds = null) =>
+        (kinds ?? DefaultKinds).SelectMany(kind => Make(clip, frames, wholeObjects, kind, perClip, edges).Select((s, n) => (s, n)));
 
     /// <summary>The frames <c>[first - Context, last + Context]</c> around the altered ones, altered frames counted abnormal
     /// except their first and last <see cref="Context"/> (where the flow would also see the alteration start or stop).</summary>
     public static PseudoAnomalySegment Segment(string clip, IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, Track track, PseudoAnomalyKind kind)
     {
         // Speed: frame j shows, besides everything as filmed, the object as it is at frame Start + Speed * (j - Start).
-        // Flip: frame j's object is replaced by itself turned upside down. Both alter as many frames, so that neither kind
-        // weighs more in a pooled AUC.
+        // Flip: frame j's object is replaced by itself turned upside down. Glide: frame j shows, besides everything as
+        // filmed, the object's first-frame pixels where the object is at Start + GlideSpeed * (j - Start). All alter as
+        // many frames, so that no kind weighs more in a pooled AUC.
         int altered = (track.Boxes.Length - 1) / Speed + 1;
         int first = Math.Max(0, track.Start - Context), last = Math.Min(frames.Count - 1, track.Start + altered - 1 + Context);
         var outFrames = new Mat[last - first + 1];
@@ -114,8 +135,12 @@ public static class InContextPseudoAnomalies
             var frame = frames[j].Clone();
             if (i >= 0 && i < altered)
             {
-                if (kind == PseudoAnomalyKind.Speed) PasteObject(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects);
-                else FlipObject(frame, track.Boxes[i], wholeObjects);
+                switch (kind)
+                {
+                    case PseudoAnomalyKind.Speed: PasteObject(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects); break;
+                    case PseudoAnomalyKind.Flip: FlipObject(frame, track.Boxes[i], wholeObjects); break;
+                    default: PasteShifted(frame, frames[track.Start], track.Boxes[0], GlideShift(track, i), wholeObjects); break;
+                }
                 abnormal[j - first] = i >= Context && i < altered - Context ? true : null;
             }
             outFrames[j - first] = frame;
@@ -123,15 +148,32 @@ public static class InContextPseudoAnomalies
         return new PseudoAnomalySegment(clip, kind, first, outFrames, abnormal);
     }
 
-    /// <summary>Copies the foreground pixels of <paramref name="source"/> inside <paramref name="box"/> onto <paramref name="target"/>.</summary>
-    public static void PasteObject(Mat target, Mat source, Rect box, BackgroundSubtractionDetector wholeObjects)
+    /// <summary>Where a glide copy is in its k-th altered frame, relative to the track's first box: the displacement of the
+    /// box's bottom centre from the first frame to frame Start + round(GlideSpeed * k) (within the track).</summary>
+    public static Point GlideShift(Track track, int k)
     {
+        var to = track.Boxes[Math.Min(track.Boxes.Length - 1, (int)Math.Round(GlideSpeed * k))];
+        var from = track.Boxes[0];
+        return new Point(to.X + to.Width / 2 - (from.X + from.Width / 2), to.Bottom - from.Bottom);
+    }
+
+    /// <summary>Copies the foreground pixels of <paramref name="source"/> inside <paramref name="box"/> onto
+    /// <paramref name="target"/> moved by <paramref name="shift"/>; what would fall outside the frame is cut off.</summary>
+    public static void PasteShifted(Mat target, Mat source, Rect box, Point shift, BackgroundSubtractionDetector wholeObjects)
+    {
+        var dstBox = new Rect(box.X + shift.X, box.Y + shift.Y, box.Width, box.Height).Intersect(new Rect(0, 0, target.Width, target.Height));
+        if (dstBox.Width <= 0 || dstBox.Height <= 0) return;
+        var srcBox = new Rect(dstBox.X - shift.X, dstBox.Y - shift.Y, dstBox.Width, dstBox.Height);
         using var mask = wholeObjects.ForegroundMask(source);
-        using var src = new Mat(source, box);
-        using var dst = new Mat(target, box);
-        using var m = new Mat(mask, box);
+        using var src = new Mat(source, srcBox);
+        using var dst = new Mat(target, dstBox);
+        using var m = new Mat(mask, srcBox);
         src.CopyTo(dst, m);
     }
+
+    /// <summary>Copies the foreground pixels of <paramref name="source"/> inside <paramref name="box"/> onto <paramref name="target"/>.</summary>
+    public static void PasteObject(Mat target, Mat source, Rect box, BackgroundSubtractionDetector wholeObjects) =>
+        PasteShifted(target, source, box, new Point(0, 0), wholeObjects);
 
     /// <summary>Replaces the object in <paramref name="box"/> by its vertical mirror image: its foreground pixels become
     /// background, then the mirrored foreground is drawn over them.</summary>

@@ -81,6 +81,13 @@ public sealed record TeacherConfig
     /// </summary>
     public Dictionary<string, ComponentStats> GroupStats { get; init; } = new();
 
+    /// <summary>
+    /// Per component, its trend over the object's ln box height on normal held-out objects (<see cref="SizeCalibration"/>),
+    /// removed from the raw value before anything else sees it (statistics, rules, edge and group mappings). Empty
+    /// (teachers up to v22): components are used as the networks give them.
+    /// </summary>
+    public Dictionary<string, HeightTrend> HeightTrends { get; init; } = new();
+
     /// <summary>Whether <paramref name="teacher"/> scores objects whose box touches the frame edge.</summary>
     public bool ScoresTruncated(string teacher) => ScoreTruncatedObjects || TruncatedScoredBy.Contains(teacher);
     public const string SpedUpValidation = "sped-up", InContextValidation = "in-context";
@@ -95,6 +102,9 @@ public sealed record TeacherConfig
     /// <summary>In-context validation: objects are also altered while their box touches the frame edge (entering or
     /// leaving the scene). Off: only objects away from the edge, so the validation cannot reward scoring edge objects.</summary>
     public bool InContextEdgeObjects { get; init; }
+    /// <summary>In-context validation: the pseudo-anomaly kinds (<see cref="Data.PseudoAnomalyKind"/>, lower case). Teachers
+    /// before glide existed were validated on speed and flip.</summary>
+    public string[] InContextKinds { get; init; } = ["speed", "flip"];
     /// <summary>Validation positives drop every n-th frame of the held-out clips (5: 1.25x speed).</summary>
     public int ValidationDropEvery { get; init; } = 5;
     /// <summary>Frame-level AUC of each candidate rule on the validation (<see cref="Validation"/>).</summary>
@@ -370,6 +380,20 @@ public sealed class TeacherModels : IDisposable
         for (int c = 0; c < AllComponents.Length && c < raw.Length; c++)
             if (population.TryGetValue(AllComponents[c], out var own) && Config.Stats.TryGetValue(AllComponents[c], out var all))
                 result[c] = (float)(all.Mean + all.Std * own.Z(raw[c]));
+        return result;
+    }
+
+    /// <summary>The raw components of an object of box height <paramref name="height"/> with the configured size trends
+    /// removed (<see cref="TeacherConfig.HeightTrends"/>); the same array when there are none.</summary>
+    public float[] SizeAdjusted(float[] raw, int height)
+    {
+        if (Config.HeightTrends.Count == 0) return raw;
+        var result = (float[])raw.Clone();
+        foreach (var (name, trend) in Config.HeightTrends)
+        {
+            int c = Array.IndexOf(AllComponents, name);
+            if (c >= 0 && c < result.Length && !float.IsNaN(result[c])) result[c] = (float)trend.Adjust(result[c], height);
+        }
         return result;
     }
 

@@ -8,7 +8,8 @@ namespace Vad.Teachers.Teachers;
 
 /// <summary>
 /// Scored objects of one frame: boxes (Truncated: touching the frame edge) with each teacher's object score; NaN where
-/// a teacher does not score the object (a truncated object the teacher's config leaves out).
+/// a teacher does not score the object (a truncated object the teacher's config leaves out). Raw: the components with
+/// the configured size trends removed (<see cref="TeacherModels.SizeAdjusted"/>).
 /// </summary>
 public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, bool[] Truncated, float[][] Raw, float[] T1, float[] T2);
 
@@ -65,8 +66,8 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             for (int b = 0; b < batch.Count; b++)
             {
                 var (f, k) = batch[b];
-                raws[f][k] = raw[b];
-                var forScore = models.Calibrated(raw[b], truncated[f][k], dets[f][k].IsGroupWindow);
+                raws[f][k] = models.SizeAdjusted(raw[b], dets[f][k].Box.Height);
+                var forScore = models.Calibrated(raws[f][k], truncated[f][k], dets[f][k].IsGroupWindow);
                 if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, forScore);
                 if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, forScore);
             }

@@ -60,7 +60,8 @@ public static class TeacherValidation
                     sequences.Add(ValidationSequence.Whole(scorer.ScoreFrames(all, true, true), 0));
                     if (inContext)
                     {
-                        foreach (var (seg, _) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects!, saved.InContextSegmentsPerClip, saved.InContextEdgeObjects))
+                        foreach (var (seg, _) in InContextPseudoAnomalies.MakeEveryKind(clip.Name, all, wholeObjects!, saved.InContextSegmentsPerClip, saved.InContextEdgeObjects,
+                                     InContextPseudoAnomalies.ParseKinds(saved.InContextKinds)))
                             using (seg)
                                 sequences.Add(new ValidationSequence(scorer.ScoreFrames(seg.Frames, true, true), [.. seg.Abnormal.Select(a => a == true ? 1 : (int?)null)]));
                     }
