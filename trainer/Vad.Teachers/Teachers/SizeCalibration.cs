@@ -21,8 +21,10 @@ public sealed record HeightTrend(double Slope, double MeanLogHeight)
 /// The held-out calibration clips 14-16 hold the smallest objects of the training set (median height 28-31 px; the fit
 /// clips reach 57 px at the 90th percentile), so on larger normal objects every z-score, and with it the object score,
 /// drifts upwards (correlation of T2's object score with ln height: -0.04 on the held-out clips, 0.35 on the fit clips).
-/// The fix is the usual one for a nuisance variable: each component's trend over ln height is fitted on the normal
-/// held-out objects and removed before the z-score, whose statistics are then those of the residuals.
+/// The usual fix for a nuisance variable: each component's trend over ln height is fitted on the normal held-out
+/// objects and removed before the z-score, whose statistics are then those of the residuals. Tried as teachers v23 and
+/// not adopted: trends fitted on 14-16 raised the drift on the other clips (0.40; bench/results/ped2/teachers/README.md).
+/// Opt-in (<c>teachers select --size-calibration</c>); the committed teachers have no trends.
 /// </summary>
 public static class SizeCalibration
 {
