@@ -117,7 +117,7 @@ public sealed class ComponentTests
     }
 
     [Fact]
-    public void A_size_trend_is_fitted_over_ln_height_and_removed_so_that_objects_of_any_size_share_one_scale()
+    public void Nuisance_trends_over_size_and_neighbours_are_fitted_and_removed_so_that_normal_objects_share_one_scale()
     {
         // v = 2 + 0.5 ln h + noise that does not depend on h: the fit must recover slope 0.5 and the noise's spread.
         var heights = new List<int>();
@@ -129,30 +129,40 @@ public sealed class ComponentTests
                 heights.Add(h);
                 values.Add(2 + 0.5 * Math.Log(h) + noise[r % 4]);
             }
-        var (trend, stats) = SizeCalibration.Fit(values, heights);
+        var (trend, stats) = NuisanceCalibration.Fit(values, [.. heights.Select(h => Math.Log(h))]);
         Assert.Equal(0.5, trend.Slope, 6);
         double meanLog = heights.Average(h => Math.Log(h));
-        Assert.Equal(meanLog, trend.MeanLogHeight, 9);
+        Assert.Equal(meanLog, trend.Mean, 9);
         Assert.Equal(values.Average(), stats.Mean, 9);
         double sd = Math.Sqrt(values.Select((_, i) => noise[i % 4] * noise[i % 4]).Sum() / (values.Count - 1));
         Assert.Equal(sd, stats.Std, 6);
         // Adjusted, a 64 px and a 16 px object with the same noise land on the same value.
-        Assert.Equal(trend.Adjust(2 + 0.5 * Math.Log(64), 64), trend.Adjust(2 + 0.5 * Math.Log(16), 16), 9);
-        Assert.Throws<InvalidOperationException>(() => SizeCalibration.Fit([1.0, 2.0], [10, 20]));
+        Assert.Equal(trend.Adjust(2 + 0.5 * Math.Log(64), Math.Log(64)), trend.Adjust(2 + 0.5 * Math.Log(16), Math.Log(16)), 9);
+        Assert.Throws<InvalidOperationException>(() => NuisanceCalibration.Fit([1.0, 2.0], [10.0, 20.0]));
 
         // In the teacher: only the components with a trend change, by slope * (ln h - mean ln h).
         var raw = Enumerable.Repeat(1f, TeacherModels.AllComponents.Length).ToArray();
+        // Frame: the object (20x64) with one box inside its stack square (side 74 around its centre) and one far away.
+        OpenCvSharp.Rect[] boxes = [new(100, 50, 20, 64), new(125, 60, 10, 20), new(300, 10, 10, 20)];
+        Assert.Equal(1, NuisanceCalibration.NeighboursInStackSquare(boxes, 0, 32));
+        Assert.Equal(0, NuisanceCalibration.NeighboursInStackSquare(boxes, 2, 32));
         using (var none = new TeacherModels(new TeacherConfig()))
-            Assert.Same(raw, none.SizeAdjusted(raw, 64));
-        using var models = new TeacherModels(new TeacherConfig { HeightTrends = new() { ["middle_error"] = new HeightTrend(0.25, Math.Log(32)) } });
-        var adjusted = models.SizeAdjusted(raw, 64);
+            Assert.Same(raw, none.NuisanceAdjusted(raw, boxes, 0));
+        using var models = new TeacherModels(new TeacherConfig
+        {
+            HeightTrends = new() { ["middle_error"] = new CovariateTrend(0.25, Math.Log(32)) },
+            NeighbourTrends = new() { ["irregularity"] = new CovariateTrend(0.5, 0.2) },
+        });
+        var adjusted = models.NuisanceAdjusted(raw, boxes, 0);
         int c = Array.IndexOf(TeacherModels.AllComponents, "middle_error");
         Assert.Equal(1 - 0.25 * Math.Log(2), adjusted[c], 5);
-        Assert.Equal(1f, adjusted[Array.IndexOf(TeacherModels.AllComponents, "irregularity")]);
+        Assert.Equal(1 - 0.5 * (1 - 0.2), adjusted[Array.IndexOf(TeacherModels.AllComponents, "irregularity")], 5);
+        Assert.Equal(1f, adjusted[Array.IndexOf(TeacherModels.AllComponents, "arrow_of_time")]);
         Assert.Equal(1f, raw[c]);
         // The trends travel with the config.
         var json = System.Text.Json.JsonSerializer.Serialize(models.Config, TeacherModels.Json);
         var back = System.Text.Json.JsonSerializer.Deserialize<TeacherConfig>(json, TeacherModels.Json)!;
         Assert.Equal(0.25, back.HeightTrends["middle_error"].Slope);
+        Assert.Equal(0.2, back.NeighbourTrends["irregularity"].Mean);
     }
 }

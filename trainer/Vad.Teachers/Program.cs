@@ -82,6 +82,8 @@ public static class Program
                                    speed,flip)]
                                   [--size-calibration t2|t1|t1,t2 (fit each component's trend over ln box height on
                                    the held-out normal objects and remove it before the z-scores)]
+                                  [--neighbour-calibration t2|t1|t1,t2 (the same over the number of other objects
+                                   overlapping the object's stack square)]
                                                     (re-run the rule selection on held-out training clips)
                vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no]
                                   [--kinds speed,flip,glide] [--json FILE]
@@ -352,9 +354,11 @@ public static class Program
         bool? inContextEdges = a.GetYesNo("in-context-edges");
         var inContextKinds = a.Has("in-context-kinds") ? KindsOption(a, "in-context-kinds") : null;
         var sizeTeachers = a.GetAll("size-calibration");
+        var neighbourTeachers = a.GetAll("neighbour-calibration");
         a.RejectUnknown();
-        if (sizeTeachers.Any(t => t is not ("t1" or "t2")))
-            throw new CommandArgsException($"--size-calibration takes the teachers whose components get a size trend: t1, t2 or t1,t2 (not '{string.Join(",", sizeTeachers)}')");
+        foreach (var (option, list) in new[] { ("size-calibration", sizeTeachers), ("neighbour-calibration", neighbourTeachers) })
+            if (list.Any(t => t is not ("t1" or "t2")))
+                throw new CommandArgsException($"--{option} takes the teachers whose components get the trend: t1, t2 or t1,t2 (not '{string.Join(",", list)}')");
         if (groupStatsFrom is not ("train" or "calibration")) throw new CommandArgsException("--group-stats-from must be train or calibration");
         if (groupStats != true && a.Has("group-stats-from")) throw new CommandArgsException("--group-stats-from needs --group-stats yes");
         if (inContextEdges is not null && validation != TeacherConfig.InContextValidation)
@@ -373,15 +377,16 @@ public static class Program
         if (inContextKinds is not null) teachers.Config = teachers.Config with { InContextKinds = [.. inContextKinds.Select(k => k.ToString().ToLowerInvariant())] };
         using var detector = DetectorFactory.Create(teachers.Config.Detector, models);
         var clips = Clips.List(dataset, "train").Where(c => teachers.Config.CalibrationClips.Contains(c.Name)).ToList();
-        if (sizeTeachers.Count > 0 && groupStats is null && teachers.Config.GroupStats.Count > 0)
+        if ((sizeTeachers.Count > 0 || neighbourTeachers.Count > 0) && groupStats is null && teachers.Config.GroupStats.Count > 0)
             groupStats = true; // they were computed on values without the trends: computed again (from the training clips, as before)
         ProgressBar().Start(ctx =>
         {
+            string[] ComponentsOf(IEnumerable<string> ts) =>
+                [.. ts.Distinct().SelectMany(t => t == "t1" ? TeacherModels.T1Components.Where(teachers.Config.Stats.ContainsKey) : TeacherModels.T2Components)];
             if (sizeTeachers.Count > 0)
-            {
-                string[] components = [.. sizeTeachers.Distinct().SelectMany(t => t == "t1" ? TeacherModels.T1Components.Where(teachers.Config.Stats.ContainsKey) : TeacherModels.T2Components)];
-                teachers.Config = SizeCalibration.Calibrate(teachers, detector, clips, components, ctx);
-            }
+                teachers.Config = NuisanceCalibration.Calibrate(teachers, detector, clips, ComponentsOf(sizeTeachers), NuisanceCovariate.LogHeight, ctx);
+            if (neighbourTeachers.Count > 0) // on the size-adjusted values when both are asked for
+                teachers.Config = NuisanceCalibration.Calibrate(teachers, detector, clips, ComponentsOf(neighbourTeachers), NuisanceCovariate.Neighbours, ctx);
             if (groupStats is { } gs)
                 teachers.Config = teachers.Config with
                 {
@@ -398,7 +403,8 @@ public static class Program
             + (validation is not null ? $" --validation {validation}" : "")
             + (inContextEdges is { } ie ? $" --in-context-edges {(ie ? "yes" : "no")}" : "")
             + (inContextKinds is not null ? $" --in-context-kinds {string.Join(",", inContextKinds).ToLowerInvariant()}" : "")
-            + (sizeTeachers.Count > 0 ? $" --size-calibration {string.Join(",", sizeTeachers.Distinct())}" : "");
+            + (sizeTeachers.Count > 0 ? $" --size-calibration {string.Join(",", sizeTeachers.Distinct())}" : "")
+            + (neighbourTeachers.Count > 0 ? $" --neighbour-calibration {string.Join(",", neighbourTeachers.Distinct())}" : "");
         string? before = TeacherModels.SavedCommand(models);
         teachers.Save(models, Path.GetFullPath(dataset), before is null ? selectCommand : $"{before}; then rules re-selected: {selectCommand}");
         foreach (var (k, v) in teachers.Config.ValidationAuc.OrderByDescending(kv => kv.Value)) Console.WriteLine($"{v:F4} {k}");

@@ -82,11 +82,14 @@ public sealed record TeacherConfig
     public Dictionary<string, ComponentStats> GroupStats { get; init; } = new();
 
     /// <summary>
-    /// Per component, its trend over the object's ln box height on normal held-out objects (<see cref="SizeCalibration"/>),
+    /// Per component, its trend over the object's ln box height on normal held-out objects (<see cref="NuisanceCalibration"/>),
     /// removed from the raw value before anything else sees it (statistics, rules, edge and group mappings). Empty
     /// (teachers up to v22): components are used as the networks give them.
     /// </summary>
-    public Dictionary<string, HeightTrend> HeightTrends { get; init; } = new();
+    public Dictionary<string, CovariateTrend> HeightTrends { get; init; } = new();
+    /// <summary>Per component, its trend over the number of other detections overlapping the object's stack square
+    /// (<see cref="NuisanceCalibration.NeighboursInStackSquare"/>), removed like <see cref="HeightTrends"/>. Empty: none.</summary>
+    public Dictionary<string, CovariateTrend> NeighbourTrends { get; init; } = new();
 
     /// <summary>Whether <paramref name="teacher"/> scores objects whose box touches the frame edge.</summary>
     public bool ScoresTruncated(string teacher) => ScoreTruncatedObjects || TruncatedScoredBy.Contains(teacher);
@@ -383,16 +386,22 @@ public sealed class TeacherModels : IDisposable
         return result;
     }
 
-    /// <summary>The raw components of an object of box height <paramref name="height"/> with the configured size trends
-    /// removed (<see cref="TeacherConfig.HeightTrends"/>); the same array when there are none.</summary>
-    public float[] SizeAdjusted(float[] raw, int height)
+    /// <summary>The raw components of object <paramref name="k"/> among its frame's <paramref name="boxes"/> with the
+    /// configured nuisance trends removed (<see cref="TeacherConfig.HeightTrends"/>, <see cref="TeacherConfig.NeighbourTrends"/>);
+    /// the same array when there are none.</summary>
+    public float[] NuisanceAdjusted(float[] raw, IReadOnlyList<OpenCvSharp.Rect> boxes, int k)
     {
-        if (Config.HeightTrends.Count == 0) return raw;
+        if (Config.HeightTrends.Count == 0 && Config.NeighbourTrends.Count == 0) return raw;
         var result = (float[])raw.Clone();
-        foreach (var (name, trend) in Config.HeightTrends)
+        foreach (var (trends, kind) in new[] { (Config.HeightTrends, NuisanceCovariate.LogHeight), (Config.NeighbourTrends, NuisanceCovariate.Neighbours) })
         {
-            int c = Array.IndexOf(AllComponents, name);
-            if (c >= 0 && c < result.Length && !float.IsNaN(result[c])) result[c] = (float)trend.Adjust(result[c], height);
+            if (trends.Count == 0) continue;
+            double x = NuisanceCalibration.Covariate(kind, boxes, k, Config.StackMinSide);
+            foreach (var (name, trend) in trends)
+            {
+                int c = Array.IndexOf(AllComponents, name);
+                if (c >= 0 && c < result.Length && !float.IsNaN(result[c])) result[c] = (float)trend.Adjust(result[c], x);
+            }
         }
         return result;
     }

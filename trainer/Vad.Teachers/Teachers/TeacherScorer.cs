@@ -9,7 +9,7 @@ namespace Vad.Teachers.Teachers;
 /// <summary>
 /// Scored objects of one frame: boxes (Truncated: touching the frame edge) with each teacher's object score; NaN where
 /// a teacher does not score the object (a truncated object the teacher's config leaves out). Raw: the components with
-/// the configured size trends removed (<see cref="TeacherModels.SizeAdjusted"/>).
+/// the configured nuisance trends removed (<see cref="TeacherModels.NuisanceAdjusted"/>).
 /// </summary>
 public sealed record FrameObjects(IReadOnlyList<DetectedObject> Objects, bool[] Truncated, float[][] Raw, float[] T1, float[] T2);
 
@@ -35,6 +35,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
         var raws = dets.Select(d => new float[d.Count][]).ToArray();
+        var boxes = dets.Select(d => (IReadOnlyList<Rect>)d.Select(o => o.Box).ToList()).ToArray();
         var s1 = dets.Select(d => new float[d.Count]).ToArray();
         var s2 = dets.Select(d => new float[d.Count]).ToArray();
         int a = InputSizes.Appearance * InputSizes.Appearance, m = 2 * InputSizes.Motion * InputSizes.Motion;
@@ -66,7 +67,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             for (int b = 0; b < batch.Count; b++)
             {
                 var (f, k) = batch[b];
-                raws[f][k] = models.SizeAdjusted(raw[b], dets[f][k].Box.Height);
+                raws[f][k] = models.NuisanceAdjusted(raw[b], boxes[f], k);
                 var forScore = models.Calibrated(raws[f][k], truncated[f][k], dets[f][k].IsGroupWindow);
                 if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, forScore);
                 if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, forScore);
