@@ -87,6 +87,17 @@ public sealed class ScoreCommandTests
             }
         }
         Assert.NotEqual(0, Program.Main(["validate-local", "--dataset", root, "--clips", "16", "--models", models])); // no such clip
+        Assert.False(doc.TryGetProperty("glide_frames", out _)); // glide only when asked for
+        string glideJson = Path.Combine(root, "glide.json");
+        Assert.Equal(0, Program.Main(["validate-local", "--dataset", root, "--clips", "15", "--per-clip", "1", "--models", models, "--kinds", "glide", "--json", glideJson]));
+        var glide = System.Text.Json.JsonDocument.Parse(File.ReadAllText(glideJson)).RootElement;
+        Assert.True(glide.GetProperty("glide_frames").GetInt32() > 0);
+        Assert.InRange(glide.GetProperty("t2_glide_auc").GetDouble(), 0, 1);
+        Assert.False(glide.TryGetProperty("speed_frames", out _));
+        // Bad kinds and calibration options fail with a usage error before anything is scored.
+        Assert.Equal(2, Program.Main(["validate-local", "--dataset", root, "--clips", "15", "--models", models, "--kinds", "fast"]));
+        Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", models, "--in-context-kinds", "glide"]));
+        Assert.Equal(2, Program.Main(["select", "--dataset", root, "--models", models, "--neighbour-calibration", "t3"]));
         Directory.Delete(root, true);
     }
 
