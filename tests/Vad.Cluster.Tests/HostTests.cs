@@ -1,3 +1,4 @@
+using Vad.Testing;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -14,9 +15,9 @@ public sealed class HostTests
 {
     private static VadConfig LocalConfig(string? cert = null, string? key = null, string? ca = null) => new()
     {
-        SiloPort = InProcessSilo.FreePort(),
-        GatewayPort = InProcessSilo.FreePort(),
-        HttpPort = InProcessSilo.FreePort(),
+        SiloPort = TestPorts.Free(),
+        GatewayPort = TestPorts.Free(),
+        HttpPort = TestPorts.Free(),
         ClusterId = $"host-{Guid.NewGuid():N}",
         ModelPath = TestData.ModelPath,
         TlsCert = cert,

@@ -20,8 +20,8 @@ public sealed class RedisTests : IDisposable
         Redis = _redis.Configuration,
         ServiceId = "vad-redis-tests",
         ClusterId = clusterId,
-        SiloPort = InProcessSilo.FreePort(),
-        GatewayPort = InProcessSilo.FreePort(),
+        SiloPort = TestPorts.Free(),
+        GatewayPort = TestPorts.Free(),
         SiloName = "redis-silo",
         ModelPath = TestData.ModelPath,
     };

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Vad.Client;
 using Vad.Silo;
+using Vad.Testing;
 
 namespace Vad.Failover.Tests;
 
@@ -28,13 +29,6 @@ public static class Programs
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} is not built (the test project references it)", path);
         return path;
     }
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>
@@ -45,7 +39,7 @@ public sealed class PersistentRedis : IDisposable
 {
     private Process? _process;
     private readonly string _dir = Directory.CreateTempSubdirectory("vad-failover-redis-").FullName;
-    public int Port { get; } = Programs.FreePort();
+    public int Port { get; } = TestPorts.Free();
     public string Configuration => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000";
 
     public PersistentRedis() => Start();
@@ -108,9 +102,9 @@ public sealed class SiloProcess : IDisposable
     {
         Name = name;
         Roles = roles;
-        SiloPort = Programs.FreePort();
-        GatewayPort = Programs.FreePort();
-        HttpPort = Programs.FreePort();
+        SiloPort = TestPorts.Free();
+        GatewayPort = TestPorts.Free();
+        HttpPort = TestPorts.Free();
         LogPath = Path.Combine(logDir, $"{name}.log");
         _log = new StreamWriter(LogPath) { AutoFlush = true };
         var psi = new ProcessStartInfo("dotnet", [Programs.Dll("silo/Vad.Silo", "Vad.Silo.dll")])

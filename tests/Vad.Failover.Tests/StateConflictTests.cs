@@ -1,3 +1,4 @@
+using Vad.Testing;
 using StackExchange.Redis;
 using Vad.Client;
 using Vad.Contracts;
@@ -22,8 +23,8 @@ public sealed class StateConflictTests(ITestOutputHelper output)
             Redis = redis.Configuration,
             ServiceId = "vad-conflict",
             ClusterId = $"conflict-{Guid.NewGuid():N}",
-            SiloPort = Programs.FreePort(),
-            GatewayPort = Programs.FreePort(),
+            SiloPort = TestPorts.Free(),
+            GatewayPort = TestPorts.Free(),
             ModelPath = Shared.ModelPath,
             SiloName = "conflict",
         };

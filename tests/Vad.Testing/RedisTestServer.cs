@@ -32,7 +32,7 @@ public sealed class RedisTestServer : IDisposable
             WaitUntilListening(TimeSpan.FromSeconds(10));
             return;
         }
-        Port = FreePort();
+        Port = TestPorts.Free();
         _dir = Directory.CreateTempSubdirectory("vad-redis-").FullName;
         Start();
     }
@@ -89,13 +89,6 @@ public sealed class RedisTestServer : IDisposable
                 Thread.Sleep(50);
             }
         }
-    }
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public void Dispose()
