@@ -50,7 +50,7 @@ public sealed class InContextPseudoAnomalyTests
                     var box = kind switch
                     {
                         PseudoAnomalyKind.Flip => track.Boxes[k],
-                        PseudoAnomalyKind.Speed => track.Boxes[InContextPseudoAnomalies.Speed * k],
+                        PseudoAnomalyKind.Speed or PseudoAnomalyKind.Crowd => track.Boxes[InContextPseudoAnomalies.Speed * k],
                         _ => new Rect(track.Boxes[0].X + shift.X, track.Boxes[0].Y + shift.Y, track.Boxes[0].Width, track.Boxes[0].Height)
                             .Intersect(new Rect(0, 0, diff.Width, diff.Height)),
                     };
@@ -98,11 +98,49 @@ public sealed class InContextPseudoAnomalyTests
     }
 
     [Fact]
+    public void Crowd_segments_alter_the_tracks_with_the_most_neighbours_and_none_without_any()
+    {
+        var frames = Frames(60);
+        using var whole = WholeObjects();
+        try
+        {
+            var boxes = InContextPseudoAnomalies.WholeBoxes(frames, whole, edges: false);
+            var tracks = InContextPseudoAnomalies.Tracks(frames, whole);
+            var byCrowd = tracks.Select(t => (Track: t, N: InContextPseudoAnomalies.MeanNeighbours(t, boxes))).ToList();
+            // Recount one track's neighbours by hand: other boxes of the frame overlapping its 32 px-or-larger stack square.
+            var (t0, n0) = byCrowd[0];
+            int altered = (t0.Boxes.Length - 1) / InContextPseudoAnomalies.Speed + 1;
+            double manual = Enumerable.Range(0, altered).Average(i =>
+            {
+                var b = t0.Boxes[i];
+                int side = Math.Max(32, (int)MathF.Round(Math.Max(b.Width, b.Height) * 1.15f));
+                double cx = b.X + b.Width / 2.0, cy = b.Y + b.Height / 2.0;
+                return boxes[t0.Start + i].Count(o => o != b && o.X < cx + side / 2.0 && o.Right > cx - side / 2.0 && o.Y < cy + side / 2.0 && o.Bottom > cy - side / 2.0);
+            });
+            Assert.Equal(manual, n0, 9);
+            var segments = InContextPseudoAnomalies.Make("15", frames, whole, PseudoAnomalyKind.Crowd, perClip: 2);
+            try
+            {
+                var expected = byCrowd.Where(t => t.N > 0).OrderByDescending(t => t.N).ThenBy(t => t.Track.Start).Take(2).ToList();
+                Assert.NotEmpty(expected); // clip 15's walkers pass each other in its first 60 frames
+                Assert.Equal(expected.Count, segments.Count);
+                for (int i = 0; i < segments.Count; i++)
+                {
+                    Assert.Equal(PseudoAnomalyKind.Crowd, segments[i].Kind);
+                    Assert.Equal(Math.Max(0, expected[i].Track.Start - InContextPseudoAnomalies.Context), segments[i].FirstFrame);
+                }
+            }
+            finally { foreach (var s in segments) s.Dispose(); }
+        }
+        finally { foreach (var f in frames) f.Dispose(); }
+    }
+
+    [Fact]
     public void Kinds_parse_by_name_and_glide_is_used_only_when_asked()
     {
         Assert.Equal([PseudoAnomalyKind.Speed, PseudoAnomalyKind.Flip], InContextPseudoAnomalies.DefaultKinds);
         Assert.Equal([PseudoAnomalyKind.Glide, PseudoAnomalyKind.Speed], InContextPseudoAnomalies.ParseKinds(["glide", "Speed", "glide"]));
-        Assert.Contains("kinds: speed, flip, glide", Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["fast"])).Message);
+        Assert.Contains("kinds: speed, flip, glide, crowd", Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["fast"])).Message);
         Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["2"]));
         Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds([]));
     }

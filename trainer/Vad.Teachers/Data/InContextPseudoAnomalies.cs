@@ -20,6 +20,13 @@ public enum PseudoAnomalyKind
     /// walking people), unlike <see cref="Speed"/> and <see cref="Flip"/>; not in <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
     /// </summary>
     Glide,
+    /// <summary>
+    /// <see cref="Speed"/>'s alteration on the tracks with the most other objects around them (mean count of other whole
+    /// objects overlapping the square T2 cuts its stack from): a fast object among others, where a teacher that
+    /// discounts crowds could miss it. Tracks with no neighbour at all are not used. Not in
+    /// <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
+    /// </summary>
+    Crowd,
 }
 
 /// <summary>
@@ -72,10 +79,17 @@ public static class InContextPseudoAnomalies
     /// links, away from the frame edge (with <paramref name="edges"/>: also while touching it, entering or leaving the
     /// scene), at least <see cref="MinObjectHeight"/> tall, at least <paramref name="minFrames"/> long.
     /// </summary>
-    public static List<Track> Tracks(IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, int minFrames = MinTrackFrames, bool edges = false)
-    {
-        var boxes = frames.Select(f => (IReadOnlyList<Rect>)wholeObjects.Detect(f).Select(o => o.Box)
+    public static List<Track> Tracks(IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, int minFrames = MinTrackFrames, bool edges = false) =>
+        Tracks(WholeBoxes(frames, wholeObjects, edges), minFrames);
+
+    /// <summary>Per frame, the boxes tracks are made of: whole objects at least <see cref="MinObjectHeight"/> tall, away from
+    /// the frame edge unless <paramref name="edges"/>.</summary>
+    public static List<IReadOnlyList<Rect>> WholeBoxes(IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, bool edges) =>
+        frames.Select(f => (IReadOnlyList<Rect>)wholeObjects.Detect(f).Select(o => o.Box)
             .Where(b => (edges || !ObjectCrops.IsTruncated(b, f.Width, f.Height)) && b.Height >= MinObjectHeight).ToList()).ToList();
+
+    private static List<Track> Tracks(List<IReadOnlyList<Rect>> boxes, int minFrames)
+    {
         var links = ObjectTracks.Link(boxes);
         var used = boxes.Select(b => new bool[b.Count]).ToArray();
         var tracks = new List<Track>();
@@ -98,6 +112,21 @@ public static class InContextPseudoAnomalies
         return tracks;
     }
 
+    /// <summary>A track's mean number of other boxes overlapping its stack square (<see cref="NuisanceCalibration.NeighboursInStackSquare"/>),
+    /// over the frames <see cref="Segment"/> alters.</summary>
+    public static double MeanNeighbours(Track track, IReadOnlyList<IReadOnlyList<Rect>> boxes)
+    {
+        int altered = (track.Boxes.Length - 1) / Speed + 1;
+        double sum = 0;
+        for (int i = 0; i < altered; i++)
+        {
+            var frame = boxes[track.Start + i].ToList();
+            int k = frame.IndexOf(track.Boxes[i]);
+            sum += NuisanceCalibration.NeighboursInStackSquare(frame, k, InputSizes.Stack);
+        }
+        return sum / altered;
+    }
+
     /// <summary>
     /// Up to <paramref name="perClip"/> segments of one kind: the tracks in order of their first frame, every
     /// (count / perClip)-th taken so that the choice spreads over the clip.
@@ -105,8 +134,13 @@ public static class InContextPseudoAnomalies
     public static List<PseudoAnomalySegment> Make(string clip, IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects,
         PseudoAnomalyKind kind, int perClip, bool edges = false)
     {
-        var tracks = Tracks(frames, wholeObjects, edges: edges);
-        var chosen = tracks.Count <= perClip ? tracks
+        var boxes = WholeBoxes(frames, wholeObjects, edges);
+        var tracks = Tracks(boxes, MinTrackFrames);
+        // Crowd: the most crowded tracks (ties: the earlier); the others spread over the clip.
+        var chosen = kind == PseudoAnomalyKind.Crowd
+            ? tracks.Select(t => (Track: t, Neighbours: MeanNeighbours(t, boxes))).Where(t => t.Neighbours > 0)
+                .OrderByDescending(t => t.Neighbours).ThenBy(t => t.Track.Start).Take(perClip).Select(t => t.Track).ToList()
+            : tracks.Count <= perClip ? tracks
             : Enumerable.Range(0, perClip).Select(i => tracks[(int)((long)i * tracks.Count / perClip)]).ToList();
         return chosen.Select(t => Segment(clip, frames, wholeObjects, t, kind)).ToList();
     }
@@ -137,9 +171,10 @@ public static class InContextPseudoAnomalies
             {
                 switch (kind)
                 {
-                    case PseudoAnomalyKind.Speed: PasteObject(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects); break;
+                    case PseudoAnomalyKind.Speed or PseudoAnomalyKind.Crowd: PasteObject(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects); break;
                     case PseudoAnomalyKind.Flip: FlipObject(frame, track.Boxes[i], wholeObjects); break;
-                    default: PasteShifted(frame, frames[track.Start], track.Boxes[0], GlideShift(track, i), wholeObjects); break;
+                    case PseudoAnomalyKind.Glide: PasteShifted(frame, frames[track.Start], track.Boxes[0], GlideShift(track, i), wholeObjects); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "no alteration for this kind");
                 }
                 abnormal[j - first] = i >= Context && i < altered - Context ? true : null;
             }
