@@ -76,7 +76,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }
         }
         if (done < frames.Count) onFrame?.Invoke(frames.Count - done);
-        var links = ObjectTracks.Link(dets.Select(d => (IReadOnlyList<Rect>)d.Select(o => o.Box).ToList()).ToList());
+        var links = ObjectTracks.Link(boxes);
         if (t1) s1 = ObjectTracks.Smooth(links, s1, models.Config.T1Smoothing);
         if (t2) s2 = ObjectTracks.Smooth(links, s2, models.Config.T2Smoothing);
         return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], truncated[i], raws[i], s1[i], s2[i])).ToArray();
