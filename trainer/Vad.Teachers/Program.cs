@@ -60,6 +60,8 @@ public static class Program
                                   [--t1-appearance yes|no (add T1's appearance part; default no)]
                                   [--score-truncated yes|no (also score boxes touching the frame edge; default no)]
                                   [--stack-min-side 32 (T2's crops are cut from squares at least this large)]
+                                  [--stack-mask-neighbours yes|no (T2's crops, in training and scoring, have the frame's
+                                   other objects painted over with the background; default no)]
                                   [--calibration-clips 14,15,16 (training clips held out of fitting: statistics and
                                    the validation come from them)] [--validation sped-up|in-context (as for select)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
@@ -108,6 +110,7 @@ public static class Program
             T1AppearancePart = a.GetYesNo("t1-appearance") ?? false,
             ScoreTruncatedObjects = a.GetYesNo("score-truncated") ?? false,
             StackMinSide = a.GetInt("stack-min-side", InputSizes.Stack),
+            StackMaskNeighbours = a.GetYesNo("stack-mask-neighbours") ?? false,
             Validation = ValidationOption(a) ?? TeacherConfig.SpedUpValidation,
         };
         if (cfg.Validation == TeacherConfig.InContextValidation) cfg = cfg with { T1AppearancePart = false };
@@ -132,7 +135,7 @@ public static class Program
         TeacherModels? models = null;
         ProgressBar().Start(ctx =>
         {
-            var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, cfg.StackMinSide, ctx);
+            var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, cfg.StackMinSide, ctx, cfg.StackMaskNeighbours);
             AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
             models = new TeacherTrainer(cfg).Train(objs, ctx, t1From);
             var calClips = clips.Where(c => cfg.CalibrationClips.Contains(c.Name)).ToList();

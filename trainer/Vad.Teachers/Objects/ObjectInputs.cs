@@ -83,12 +83,17 @@ public static class ObjectCrops
         return (new Point2f(box.X + box.Width / 2f, box.Y + box.Height / 2f), side);
     }
 
-    /// <summary>Square crop resized to size x size, border replicated outside the frame. Same type as src.</summary>
-    public static Mat Crop(Mat src, Rect box, int size, int minSide = 8)
+    /// <summary>
+    /// Square crop resized to size x size, border replicated outside the frame. Same type as src. With
+    /// <paramref name="neighbours"/>, the other objects are painted over first (<paramref name="distance"/>: frames from
+    /// the frame their boxes come from).
+    /// </summary>
+    public static Mat Crop(Mat src, Rect box, int size, int minSide = 8, NeighbourMask? neighbours = null, int distance = 0)
     {
         var (c, side) = Square(box, minSide);
         using var patch = new Mat();
         Cv2.GetRectSubPix(src, new Size(side, side), c, patch);
+        neighbours?.Paint(patch, c, box, distance);
         var dst = new Mat();
         Cv2.Resize(patch, dst, new Size(size, size), 0, 0, side > size ? InterpolationFlags.Area : InterpolationFlags.Linear);
         return dst;
@@ -121,18 +126,73 @@ public static class ObjectCrops
     /// <summary>
     /// Crops of the same box in frames i + o*step for o in [-half, half] (indices clamped to the clip), bytes; the square
     /// is at least <paramref name="minSide"/> pixels (T2: its input size, so a fragment's crop keeps its surroundings).
+    /// With <paramref name="neighbours"/>, see <see cref="NeighbourMask"/>.
     /// </summary>
-    public static byte[] StackBytes(IReadOnlyList<Mat> gray, int frame, Rect box, int half, int step, int size, int minSide = 8)
+    public static byte[] StackBytes(IReadOnlyList<Mat> gray, int frame, Rect box, int half, int step, int size, int minSide = 8,
+        NeighbourMask? neighbours = null)
     {
         int count = 2 * half + 1, n = size * size;
         var result = new byte[count * n];
         for (int o = -half; o <= half; o++)
         {
             int f = Math.Clamp(frame + o * step, 0, gray.Count - 1);
-            using var m = Crop(gray[f], box, size, minSide);
+            using var m = Crop(gray[f], box, size, minSide, neighbours, Math.Abs(f - frame));
             m.GetArray(out byte[] px);
             Array.Copy(px, 0, result, (o + half) * n, n);
         }
         return result;
+    }
+}
+
+/// <summary>
+/// The other objects of an object's frame, painted over with the background in its stack crops, so that T2 sees the
+/// object's own motion and not people passing through its square (T2's score followed the number of such neighbours).
+/// Boxes overlapping the object itself (merged blobs, windows of the same group) cannot be separated and are kept.
+/// Boxes come from the object's own frame; in a frame d frames away each is grown by <see cref="Pad"/> + d x
+/// <see cref="Growth"/> pixels for the motion since, and the object's own box, grown alike, is never painted.
+/// </summary>
+public sealed class NeighbourMask(Mat background, IReadOnlyList<Rect> others)
+{
+    /// <summary>Pixels every box is grown by (the detector's boxes are tight).</summary>
+    public const int Pad = 2;
+    /// <summary>Pixels per frame of distance a box is grown by (a walker moves about 1 pixel per frame in Ped2).</summary>
+    public const float Growth = 1.5f;
+
+    public IReadOnlyList<Rect> Others { get; } = others;
+
+    /// <summary>The boxes of the object's frame that do not overlap its own box (itself included among them or not).</summary>
+    public static NeighbourMask For(Mat background, IEnumerable<Rect> frameBoxes, Rect own) =>
+        new(background, frameBoxes.Where(b => !b.IntersectsWith(own)).ToList());
+
+    /// <summary>Paints the background over the neighbours in a square patch cut around centre c from the object's frame.</summary>
+    public void Paint(Mat patch, Point2f c, Rect box, int distance)
+    {
+        int side = patch.Width;
+        // GetRectSubPix puts source pixel (x, y) at patch (x - c.X + (side - 1) / 2, y - c.Y + (side - 1) / 2).
+        float ox = c.X - (side - 1) / 2f, oy = c.Y - (side - 1) / 2f;
+        int grow = Pad + (int)MathF.Ceiling(distance * Growth);
+        using var mask = new Mat(side, side, MatType.CV_8UC1, Scalar.All(0));
+        bool any = false;
+        foreach (var b in Others)
+        {
+            var r = Local(b, grow, ox, oy, side);
+            if (r.Width <= 0 || r.Height <= 0) continue;
+            mask[r].SetTo(Scalar.All(255));
+            any = true;
+        }
+        if (!any) return;
+        var self = Local(box, grow, ox, oy, side);
+        if (self.Width > 0 && self.Height > 0) mask[self].SetTo(Scalar.All(0));
+        using var bg = new Mat();
+        Cv2.GetRectSubPix(background, new Size(side, side), c, bg);
+        bg.CopyTo(patch, mask);
+    }
+
+    /// <summary>Box grown by <paramref name="grow"/> pixels, in patch coordinates, clipped to the patch.</summary>
+    private static Rect Local(Rect b, int grow, float ox, float oy, int side)
+    {
+        int x0 = Math.Max(0, (int)MathF.Floor(b.X - grow - ox)), y0 = Math.Max(0, (int)MathF.Floor(b.Y - grow - oy));
+        int x1 = Math.Min(side, (int)MathF.Ceiling(b.X + b.Width + grow - ox)), y1 = Math.Min(side, (int)MathF.Ceiling(b.Y + b.Height + grow - oy));
+        return new Rect(x0, y0, x1 - x0, y1 - y0);
     }
 }

@@ -56,6 +56,12 @@ public sealed record TeacherConfig
     /// </summary>
     public int StackMinSide { get; init; } = InputSizes.Stack;
     /// <summary>
+    /// T2's stack crops (training and scoring) have the other objects of the frame painted over with the background
+    /// (<see cref="NeighbourMask"/>): its score followed the number of people passing through its square (v26). Needs
+    /// the background-subtraction detector's background. Off for teachers trained before it existed.
+    /// </summary>
+    public bool StackMaskNeighbours { get; init; }
+    /// <summary>
     /// Score objects whose box touches the frame edge too (they are never trained on). Off: such objects were the
     /// top-scoring normal objects of the held-out clips, and the sped-up validation ranks scoring them lower.
     /// </summary>

@@ -27,10 +27,15 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         var truncated = new bool[frames.Count][];
         var refs = new List<(int Frame, int Obj)>();
         bool t1Truncated = t1 && models.Config.ScoresTruncated("t1"), t2Truncated = t2 && models.Config.ScoresTruncated("t2");
+        // Every detection is a neighbour to mask, scored or not (as in training).
+        var neighbourBoxes = new IReadOnlyList<Rect>[frames.Count];
+        var background = t2 && models.Config.StackMaskNeighbours ? TeacherTrainer.NeighbourBackground(detector) : null;
         for (int i = 0; i < frames.Count; i++)
         {
             int w = frames[i].Width, h = frames[i].Height;
-            dets[i] = detector.Detect(frames[i]).Where(o => t1Truncated || t2Truncated || !ObjectCrops.IsTruncated(o.Box, w, h)).ToList();
+            var all = detector.Detect(frames[i]);
+            neighbourBoxes[i] = all.Select(o => o.Box).ToList();
+            dets[i] = all.Where(o => t1Truncated || t2Truncated || !ObjectCrops.IsTruncated(o.Box, w, h)).ToList();
             truncated[i] = dets[i].Select(o => ObjectCrops.IsTruncated(o.Box, w, h)).ToArray();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
@@ -59,7 +64,8 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
                 }
                 if (t2)
                 {
-                    var bytes = ObjectCrops.StackBytes(frames, f, box, InputSizes.StackFrames / 2, 1, InputSizes.Stack, models.Config.StackMinSide);
+                    var mask = background is null ? null : NeighbourMask.For(background, neighbourBoxes[f], box);
+                    var bytes = ObjectCrops.StackBytes(frames, f, box, InputSizes.StackFrames / 2, 1, InputSizes.Stack, models.Config.StackMinSide, mask);
                     for (int p = 0; p < st; p++) stack[b * st + p] = bytes[p] / 255f;
                 }
             }

@@ -27,8 +27,10 @@ public sealed class TeacherTrainer
         _rng = new Random(cfg.Seed);
     }
 
-    public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, int stackMinSide, ProgressContext? ctx)
+    public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, int stackMinSide, ProgressContext? ctx,
+        bool maskNeighbours = false)
     {
+        var background = maskNeighbours ? NeighbourBackground(detector) : null;
         var result = new List<TrainingObject>();
         var task = ctx?.AddTask("objects (decode, detect, flow)", maxValue: clips.Count);
         foreach (var clip in clips)
@@ -39,13 +41,17 @@ public sealed class TeacherTrainer
                 using var motion = ClipMotion.Compute(frames);
                 for (int i = 0; i < frames.Length; i += frameStride)
                 {
-                    foreach (var o in detector.Detect(frames[i]))
+                    var dets = detector.Detect(frames[i]);
+                    var boxes = dets.Select(d => d.Box).ToList();
+                    for (int k = 0; k < dets.Count; k++)
                     {
+                        var o = dets[k];
                         if (ObjectCrops.IsTruncated(o.Box, frames[i].Width, frames[i].Height)) continue;
                         var app = ObjectCrops.AppearanceBytes(frames[i], o.Box, InputSizes.Appearance);
                         var mot = new float[2 * InputSizes.Motion * InputSizes.Motion];
                         ObjectCrops.MotionInto(motion, i, o.Box, mot);
-                        var win = ObjectCrops.StackBytes(frames, i, o.Box, WindowHalf, 1, InputSizes.Stack, stackMinSide);
+                        var mask = background is null ? null : NeighbourMask.For(background, boxes, o.Box);
+                        var win = ObjectCrops.StackBytes(frames, i, o.Box, WindowHalf, 1, InputSizes.Stack, stackMinSide, mask);
                         result.Add(new TrainingObject(clip.Name, app, mot, win));
                     }
                 }
@@ -55,6 +61,11 @@ public sealed class TeacherTrainer
         }
         return result;
     }
+
+    /// <summary>The background <see cref="TeacherConfig.StackMaskNeighbours"/> paints with: the default detector's.</summary>
+    public static Mat NeighbourBackground(IObjectDetector detector) =>
+        (detector as BackgroundSubtractionDetector)?.Background
+        ?? throw new InvalidOperationException($"masking T2's neighbours needs the background-subtraction detector's background; detector '{detector.Name}' has none");
 
     public TeacherModels Train(List<TrainingObject> all, ProgressContext ctx, string? t1From = null)
     {
