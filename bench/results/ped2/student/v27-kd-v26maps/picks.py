@@ -1,0 +1,31 @@
+# Exploratory runs v27 (not eligible for shipping): each run's glide pick within epochs 1-12 on the v26 maps, test figures
+# (the same recipe on the v22 and v24 maps: ../v25-kd-v24maps/picks-vs-v22-maps.json). Crowd drift needs /tmp/t2diag/test.csv (a v22 test --dump-objects).
+import re,json,os,subprocess,collections,csv,math
+rows=collections.defaultdict(list)
+for l in open('/work/sel-v27.log'):
+    m=re.match(r'(\S+) (epoch-(\d+)): in-context AUC ([\d.]+).*crowd correlation ([-\d.]+)',l)
+    if m: rows[m.group(1)].append((m.group(2),int(m.group(3)),float(m.group(4)),float(m.group(5))))
+def q(v,p): v=sorted(v); return v[int(p*(len(v)-1))]
+def corr(x,y):
+    n=len(x); mx=sum(x)/n; my=sum(y)/n
+    return sum((a-mx)*(b-my) for a,b in zip(x,y))/math.sqrt(sum((a-mx)**2 for a in x)*sum((b-my)**2 for b in y))
+dump=list(csv.DictReader(open('/tmp/t2diag/test.csv')))
+objs=collections.Counter(r['video'] for r in dump); frames=collections.defaultdict(set)
+for r in dump: frames[r['video']].add(r['frame'])
+out=[]
+for maps,prefix in [('v26','runs/student/ped2-cpu-v27-kd-v26maps-seed')]:
+    for s in [42,43,44]:
+        run=prefix+str(s)
+        el=[r for r in rows[run] if r[1]<=12 and r[3]<=0.10]
+        ep,_,auc,cc=max(el,key=lambda r:(r[2],r[1]))
+        od='/tmp/v27cmp/%s-%s'%(os.path.basename(run),ep)
+        if not os.path.exists(od+'-eval.json'):
+            subprocess.run(['dotnet','/work/student-bin-v28/Vad.Student.dll','score','--model','%s/epochs/%s.onnx'%(run,ep),'--dataset','../shared/data/ped2','--split','test','--out',od,'--overlays','0'],cwd='/work/main',capture_output=True,env=dict(os.environ,VAD_ROOT='/work/main'))
+            subprocess.run(['./vad','eval','--dataset','../shared/data/ped2','--scores',od,'--sigma','3','--json',od+'-eval.json'],cwd='/work/main',capture_output=True)
+        d=json.load(open(od+'-eval.json'))
+        xs=[];ys=[]
+        for v in sorted(objs):
+            sc=[float(x) for x in open('%s/%s.txt'%(od,v))]; xs.append(objs[v]/len(frames[v])); ys.append(q(sc,.1))
+        r=dict(maps=maps,run=os.path.basename(run),epoch=ep,glide_auc=auc,crowd_corr=cc,test_micro=round(d['micro_auc'],4),test_macro=round(d['macro_auc'],4),clip_q10_vs_objects_per_frame=round(corr(xs,ys),3))
+        out.append(r); print(r,flush=True)
+json.dump(out,open('bench/results/ped2/student/v27-kd-v26maps/picks.json','w'),indent=1)
