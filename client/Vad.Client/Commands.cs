@@ -68,8 +68,8 @@ public static class Commands
         last ??= await grain.GetStatus();
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(camera)}[/]: sent {stats.Sent} frames in {sw.Elapsed.TotalSeconds:0.0} s; received {last.Received}, scored {last.Scored}, dropped {last.Dropped} " +
             $"({Markup.Escape(FormatDrops(last.DroppedByReason))}), back-pressure waits {stats.BusyRetries}; alerts {last.AlertCount}; p50/p99 latency {last.LatencyP50Ms:0.0}/{last.LatencyP99Ms:0.0} ms");
-        if (stats.FailedCalls > 0)
-            AnsiConsole.MarkupLine($"[yellow]{stats.FailedCalls} failed call(s) (silo or connection lost): {stats.Resent} frame(s) sent again, {stats.Duplicates} of them already taken[/]");
+        if (stats.FailedCalls > 0 || stats.Rewinds > 0)
+            AnsiConsole.MarkupLine($"[yellow]{stats.FailedCalls} failed call(s) (silo or connection lost), {stats.Rewinds} rewind(s) asked by a new camera activation: {stats.Resent} frame(s) sent again, {stats.Duplicates} of them already taken[/]");
         if (stats.Orphaned > 0)
             AnsiConsole.MarkupLine($"[red]{stats.Orphaned} frame(s) taken by a camera activation that was replaced before it reported them settled[/]");
         if (src.CorruptFrames.Count > 0)

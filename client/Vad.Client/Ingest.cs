@@ -6,7 +6,7 @@ namespace Vad.Client;
 
 public sealed class IngestStats
 {
-    private long _sent, _busyRetries, _dropped, _resent, _duplicates, _failedCalls, _orphaned;
+    private long _sent, _busyRetries, _dropped, _resent, _duplicates, _failedCalls, _orphaned, _rewinds;
     public long Sent => Interlocked.Read(ref _sent);
     public long BusyRetries => Interlocked.Read(ref _busyRetries);
     /// <summary>Frames the camera dropped (realtime mode); in lossless mode the ingest waits instead.</summary>
@@ -18,10 +18,17 @@ public sealed class IngestStats
     /// <summary>Grain calls that failed (silo gone, timeout, connection lost) and were retried.</summary>
     public long FailedCalls => Interlocked.Read(ref _failedCalls);
     /// <summary>
-    /// Frames a camera activation took but never reported settled, because a new activation answered without any call
-    /// failing first (no chance to re-send them). Zero with the cluster's strongly consistent grain directory.
+    /// Times a new camera activation answered <see cref="FrameStatus.Rewind"/>: its silo changed without a failed call
+    /// (Orleans forwarded the call), so the unsettled frames were sent again.
+    /// </summary>
+    public long Rewinds => Interlocked.Read(ref _rewinds);
+    /// <summary>
+    /// Frames a camera activation took but never reported settled, because a new activation took later frames first
+    /// (no chance to re-send them). Zero for this client: each frame names its oldest unsettled one and a new
+    /// activation asks for a rewind instead (<see cref="FrameMessage.OldestUnsettled"/>).
     /// </summary>
     public long Orphaned => Interlocked.Read(ref _orphaned);
+    internal void AddRewind() => Interlocked.Increment(ref _rewinds);
     internal void AddOrphaned(long n) => Interlocked.Add(ref _orphaned, n);
     internal void AddSent() => Interlocked.Increment(ref _sent);
     internal void AddResent(long n) => Interlocked.Add(ref _resent, n);
@@ -164,7 +171,8 @@ public static class Ingest
             await Task.Delay(200, ct);
         }
 
-        // Sends one frame until the camera answers (not Busy); false when the call failed.
+        // Sends one frame until the camera answers (not Busy); false when the call failed or a new activation asked to
+        // rewind to the oldest unsettled frame.
         async Task<bool> SendAsync(FrameMessage msg)
         {
             int backoffMs = 1;
@@ -172,10 +180,19 @@ public static class Ingest
             while (true)
             {
                 FrameAck ack;
-                try { ack = await camera.PushFrame(msg, mode); }
+                long oldest = unsettled.Count > 0 ? Math.Min(unsettled[0].Sequence, msg.Sequence) : msg.Sequence;
+                try { ack = await camera.PushFrame(msg with { OldestUnsettled = oldest }, mode); }
                 catch (Exception e) when (e is not InvalidFrameException)
                 {
                     await Failed(e);
+                    return false;
+                }
+                if (ack.Status == FrameStatus.Rewind)
+                {
+                    stats.AddRewind();
+                    if (failingSince == 0) failingSince = Stopwatch.GetTimestamp();
+                    else if (Stopwatch.GetElapsedTime(failingSince) > retryTimeout)
+                        throw new TimeoutException($"frame {msg.Sequence}: the camera kept asking to rewind for {retryTimeout.TotalSeconds:0} s ({ack.Reason})");
                     return false;
                 }
                 if (ack.Status != FrameStatus.Busy)

@@ -19,6 +19,12 @@ public sealed record FrameMessage
     [Id(4)] public FrameFormat Format { get; init; }
     /// <summary>Row-major pixels, Width*Height*channels bytes.</summary>
     [Id(5)] public byte[] Pixels { get; init; } = [];
+    /// <summary>
+    /// At-least-once senders: the sender's oldest frame not yet reported settled (null: not tracked). A camera
+    /// activation that holds no frames yet answers <see cref="FrameStatus.Rewind"/> to a frame after it, so frames
+    /// taken by an activation that died unsettled are sent again instead of being lost.
+    /// </summary>
+    [Id(6)] public long? OldestUnsettled { get; init; }
 }
 
 /// <summary>How a camera treats a frame it cannot hand to inference because the inference queue is full.</summary>
@@ -37,6 +43,11 @@ public enum FrameStatus
     Busy = 1,
     /// <summary>Taken and counted as received, but its triple was dropped (see <see cref="FrameAck.Reason"/>).</summary>
     Dropped = 2,
+    /// <summary>
+    /// Not taken: this camera activation is new (its silo changed) and does not hold the sender's unsettled frames
+    /// before this one (<see cref="FrameMessage.OldestUnsettled"/>); send again from the oldest unsettled frame.
+    /// </summary>
+    Rewind = 3,
 }
 
 [GenerateSerializer, Immutable, Alias("vad.FrameAck")]

@@ -140,6 +140,12 @@ public sealed class CameraGrain(
                 return Ack(FrameStatus.Accepted, DuplicateReason);
             throw Reject($"sequence number {frame.Sequence} does not follow {previousSeq} (sequence numbers must increase)");
         }
+        // A new activation (the previous one's silo died) must not start after frames the sender still waits on: the
+        // old activation may have taken them and died before scoring them, and once this one takes a later frame they
+        // could never be sent again (sequence numbers must increase). Orleans can route a call to the new activation
+        // without the sender seeing any failure, so the sender cannot tell on its own.
+        if (_lastSequence is null && frame.OldestUnsettled is long oldest && oldest < frame.Sequence)
+            return Ack(FrameStatus.Rewind, $"camera {_id} holds no frames; send again from frame {oldest}, not {frame.Sequence}");
         int t = model.StrideT;
         if (_ring.Length != 2 * t + 1) ResetStream(t);
 

@@ -38,4 +38,32 @@ public sealed class DuplicateTests
         var s = await Ingest.WaitSettledAsync(cam, TimeSpan.FromSeconds(30));
         Assert.Equal((20L, 20L, 0L, 1L), (s.Received, s.Scored, s.Dropped, s.Rejected));
     }
+
+    [Fact]
+    public async Task A_new_activation_asks_to_rewind_to_the_senders_oldest_unsettled_frame_instead_of_starting_after_it()
+    {
+        await using var silo = await InProcessSilo.StartAsync(Shared.ModelPath);
+        await using var conn = await ClusterConnection.ConnectAsync(new Vad.Silo.VadConfig
+        {
+            GatewayPort = silo.Config.GatewayPort,
+            ClusterId = silo.Config.ClusterId,
+            ServiceId = silo.Config.ServiceId,
+        });
+        // As after a silo died holding frames 30..33 unsettled: the sender's next frame 34 reaches a fresh activation.
+        var cam = conn.Client.GetGrain<ICameraGrain>("rewind");
+        var frames = Shared.Clip(0).Take(40).Select((f, i) => f with { Sequence = i }).ToList();
+        var ack = await cam.PushFrame(frames[34] with { OldestUnsettled = 30 }, IngestMode.Lossless);
+        Assert.Equal((FrameStatus.Rewind, 0L), (ack.Status, ack.Received));
+        Assert.Contains("send again from frame 30", ack.Reason);
+
+        // From the oldest unsettled frame on it is taken; later frames naming it as still unsettled are taken too.
+        for (int i = 30; i < 40; i++)
+        {
+            ack = await cam.PushFrame(frames[i] with { OldestUnsettled = 30 }, IngestMode.Lossless);
+            Assert.Equal(FrameStatus.Accepted, ack.Status);
+        }
+        await cam.EndStream();
+        var s = await Ingest.WaitSettledAsync(cam, TimeSpan.FromSeconds(30));
+        Assert.Equal((10L, 10L, 0L, 0L), (s.Received, s.Scored, s.Dropped, s.Rejected));
+    }
 }
