@@ -51,9 +51,17 @@ public sealed class ScoreCommandTests
         string root = TestData.TempDir();
         TestData.CopyClip(root, "training", "01", first: 10, count: 9);
         string outDir = Path.Combine(root, "out");
-        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models]));
+        string dump = Path.Combine(root, "objects.csv");
+        File.WriteAllText(dump, "left by an earlier run\n");
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models, "--dump-objects", dump]));
         var maps = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(outDir, "t1", "train-x2", "01"));
         Assert.Equal(5, maps.Frames.Count); // frames 0, 2, 4, 6, 8
+        // The objects CSV is replaced, not appended to: one header, then one row per object of those 5 frames.
+        var rows = File.ReadAllLines(dump);
+        Assert.StartsWith("split,video,frame,", rows[0]);
+        Assert.True(rows.Length > 1 && rows.Skip(1).All(r => r.StartsWith("train-x2,01,")), string.Join("\n", rows.Take(3)));
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "2", "--out", outDir, "--models", models, "--dump-objects", dump]));
+        Assert.Equal(rows, File.ReadAllLines(dump));
         Assert.Equal("train-x2", maps.Header.Split);
         Assert.False(Directory.Exists(Path.Combine(outDir, "maps", "t1", "train")), "a sped-up copy must not overwrite the clip's own maps");
         Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--speedup", "0", "--out", outDir, "--models", models]));

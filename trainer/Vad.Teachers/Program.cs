@@ -65,7 +65,7 @@ public static class Program
                                   [--calibration-clips 14,15,16 (training clips held out of fitting: statistics and
                                    the validation come from them)] [--validation sped-up|in-context (as for select)]
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
-                                  [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv]
+                                  [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv (replaced)]
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
                                    cached as split <split>-xF)] [--region top|bottom (only that half of the frame is
                                    sped up, the other half plays normally: split <split>-xF-top|bottom)]
@@ -227,6 +227,7 @@ public static class Program
                 },
             });
         }
+        if (dumpObjects is not null) StartDump(dumpObjects);
         ProgressBar().Start(ctx =>
         {
             foreach (var clip in clips)
@@ -310,11 +311,14 @@ public static class Program
     }
 
     /// <summary>Appends one CSV row per object: split, video, frame, box, raw components, T1 and T2 scores.</summary>
+    /// <summary>Starts the objects CSV afresh: a file left by an earlier run is replaced, not appended to.</summary>
+    private static void StartDump(string path) =>
+        File.WriteAllText(path, "split,video,frame,x,y,w,h,label," + string.Join(",", TeacherModels.AllComponents) + ",t1,t2\n");
+
+    /// <summary>Appends one clip's objects to the CSV <see cref="StartDump"/> began.</summary>
     private static void DumpObjects(string path, string split, string video, FrameObjects[] frames)
     {
-        bool header = !File.Exists(path);
         using var w = new StreamWriter(path, append: true);
-        if (header) w.WriteLine("split,video,frame,x,y,w,h,label," + string.Join(",", TeacherModels.AllComponents) + ",t1,t2");
         for (int f = 0; f < frames.Length; f++)
             for (int k = 0; k < frames[f].Objects.Count; k++)
             {
