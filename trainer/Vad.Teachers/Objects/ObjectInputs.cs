@@ -148,8 +148,8 @@ public static class ObjectCrops
 /// The other objects of an object's frame, painted over with the background in its stack crops, so that T2 sees the
 /// object's own motion and not people passing through its square (T2's score followed the number of such neighbours).
 /// Boxes overlapping the object itself (merged blobs, windows of the same group) cannot be separated and are kept.
-/// Boxes come from the object's own frame; in a frame d frames away each is grown by <see cref="Pad"/> + d x
-/// <see cref="Growth"/> pixels for the motion since, and the object's own box, grown alike, is never painted.
+/// Boxes come from the object's own frame; in a frame d frames away each is grown by <see cref="Pad"/> + ceil(d x
+/// <see cref="Growth"/>) pixels for the motion since, and the object's own box, grown alike, is never painted.
 /// </summary>
 public sealed class NeighbourMask(Mat background, IReadOnlyList<Rect> others)
 {
