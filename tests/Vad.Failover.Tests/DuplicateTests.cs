@@ -9,16 +9,42 @@ namespace Vad.Failover.Tests;
 [Trait("Category", "Failover")]
 public sealed class DuplicateTests
 {
+    /// <summary>A one-silo cluster in this process and a client connected to it; disposing the connection stops both.</summary>
+    private sealed class Connection(InProcessSilo silo, ClusterConnection client) : IAsyncDisposable
+    {
+        public IClusterClient Client => client.Client;
+
+        public async ValueTask DisposeAsync()
+        {
+            await client.DisposeAsync();
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static async Task<Connection> ConnectAsync()
+    {
+        var silo = await InProcessSilo.StartAsync(Shared.ModelPath);
+        try
+        {
+            var client = await ClusterConnection.ConnectAsync(new Vad.Silo.VadConfig
+            {
+                GatewayPort = silo.Config.GatewayPort,
+                ClusterId = silo.Config.ClusterId,
+                ServiceId = silo.Config.ServiceId,
+            });
+            return new Connection(silo, client);
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task An_exact_resend_is_acked_as_a_duplicate_and_counted_once_a_different_frame_is_refused()
     {
-        await using var silo = await InProcessSilo.StartAsync(Shared.ModelPath);
-        await using var conn = await ClusterConnection.ConnectAsync(new Vad.Silo.VadConfig
-        {
-            GatewayPort = silo.Config.GatewayPort,
-            ClusterId = silo.Config.ClusterId,
-            ServiceId = silo.Config.ServiceId,
-        });
+        await using var conn = await ConnectAsync();
         var cam = conn.Client.GetGrain<ICameraGrain>("dup");
         var frames = Shared.Clip(0).Take(20).ToList();
         for (int i = 0; i < 10; i++) await cam.PushFrame(frames[i], IngestMode.Lossless);
@@ -42,13 +68,7 @@ public sealed class DuplicateTests
     [Fact]
     public async Task A_new_activation_asks_to_rewind_to_the_senders_oldest_unsettled_frame_instead_of_starting_after_it()
     {
-        await using var silo = await InProcessSilo.StartAsync(Shared.ModelPath);
-        await using var conn = await ClusterConnection.ConnectAsync(new Vad.Silo.VadConfig
-        {
-            GatewayPort = silo.Config.GatewayPort,
-            ClusterId = silo.Config.ClusterId,
-            ServiceId = silo.Config.ServiceId,
-        });
+        await using var conn = await ConnectAsync();
         // As after a silo died holding frames 30..33 unsettled: the sender's next frame 34 reaches a fresh activation.
         var cam = conn.Client.GetGrain<ICameraGrain>("rewind");
         var frames = Shared.Clip(0).Take(40).Select((f, i) => f with { Sequence = i }).ToList();
