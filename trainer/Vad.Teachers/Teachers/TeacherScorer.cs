@@ -34,7 +34,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         {
             int w = frames[i].Width, h = frames[i].Height;
             var all = detector.Detect(frames[i]);
-            neighbourBoxes[i] = all.Select(o => o.Box).ToList();
+            if (background is not null) neighbourBoxes[i] = all.Select(o => o.Box).ToList();
             dets[i] = all.Where(o => t1Truncated || t2Truncated || !ObjectCrops.IsTruncated(o.Box, w, h)).ToList();
             truncated[i] = dets[i].Select(o => ObjectCrops.IsTruncated(o.Box, w, h)).ToArray();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
