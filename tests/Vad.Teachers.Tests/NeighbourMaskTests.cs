@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using Vad.Teachers.Data;
 using Vad.Teachers.Detection;
 using Vad.Teachers.Objects;
 using Vad.Teachers.Teachers;
@@ -93,4 +94,45 @@ public sealed class NeighbourMaskTests
         var e = Assert.Throws<InvalidOperationException>(() => TeacherTrainer.NeighbourBackground(hog));
         Assert.Contains("background", e.Message);
     }
+
+    [Fact]
+    public void Scoring_with_masking_changes_T2_only_where_a_neighbour_reaches_the_square_and_never_T1()
+    {
+        using var models = TeacherModels.Load(TestData.CommittedTeachers);
+        using var detector = DetectorFactory.Create(models.Config.Detector, TestData.CommittedTeachers);
+        var clip = Clips.List(TestData.Ped2, "train", ["02"]).Single(); // the most crowded training clip
+        var frames = Clips.LoadGray(clip, maxFrames: 10);
+        try
+        {
+            var plain = new TeacherScorer(models, detector).ScoreFrames(frames, t1: true, t2: true);
+            models.Config = models.Config with { StackMaskNeighbours = true };
+            var masked = new TeacherScorer(models, detector).ScoreFrames(frames, t1: true, t2: true);
+            int reach = NeighbourMask.Pad + (int)MathF.Ceiling(InputSizes.StackFrames / 2 * NeighbourMask.Growth);
+            int t2First = Array.IndexOf(TeacherModels.AllComponents, TeacherModels.T2Components[0]);
+            int touched = 0, changed = 0, untouched = 0;
+            using var noBackground = new Mat(); // only the neighbour selection is used here
+            for (int f = 0; f < frames.Length; f++)
+            {
+                var boxes = plain[f].Objects.Select(o => o.Box).ToList();
+                Assert.Equal(boxes, masked[f].Objects.Select(o => o.Box));
+                for (int k = 0; k < boxes.Count; k++)
+                {
+                    var (c, side) = ObjectCrops.Square(boxes[k], models.Config.StackMinSide);
+                    var square = new Rect((int)(c.X - side / 2f), (int)(c.Y - side / 2f), side, side);
+                    var others = NeighbourMask.For(noBackground, boxes, boxes[k]).Others;
+                    var p = plain[f].Raw[k];
+                    var m = masked[f].Raw[k];
+                    Assert.Equal(p[..t2First], m[..t2First]); // T1's components
+                    bool t2Same = p[t2First..].SequenceEqual(m[t2First..]);
+                    if (others.Any(o => o.IntersectsWith(square))) { touched++; if (!t2Same) changed++; }
+                    else if (!others.Any(o => Grow(o, reach + 1).IntersectsWith(square))) { untouched++; Assert.True(t2Same, $"frame {f} object {k}"); }
+                }
+            }
+            Assert.True(touched > 0 && untouched > 0, $"touched {touched}, untouched {untouched}");
+            Assert.True(changed > touched / 2, $"{changed} of {touched} objects with a neighbour in their square changed");
+        }
+        finally { foreach (var m in frames) m.Dispose(); }
+    }
+
+    private static Rect Grow(Rect r, int by) => new(r.X - by, r.Y - by, r.Width + 2 * by, r.Height + 2 * by);
 }
