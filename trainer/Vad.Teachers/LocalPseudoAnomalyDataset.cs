@@ -68,7 +68,8 @@ public static class LocalPseudoAnomalyDataset
         return 0;
     }
 
-    private static void Link(string source, string link)
+    /// <summary>A symbolic link <paramref name="link"/> to <paramref name="source"/>; one already there is kept, anything else in the way is an error.</summary>
+    internal static void Link(string source, string link)
     {
         source = Path.GetFullPath(source); // a relative target would resolve against the link's own folder
         if (File.Exists(link) || Directory.Exists(link))

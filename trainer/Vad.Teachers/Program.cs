@@ -39,6 +39,7 @@ public static class Program
                 "ensemble" => Ensemble(rest),
                 "validate-local" => LocalValidation.Run(rest),
                 "make-local" => LocalPseudoAnomalyDataset.Run(rest),
+                "make-crowded" => CrowdedNormalDataset.Run(rest),
                 _ => throw new CommandArgsException($"unknown command '{args[0]}'\n{Usage}"),
             };
         }
@@ -93,6 +94,9 @@ public static class Program
                                    frozen and slid along its path 1.5x faster, or sped up 2x where others surround it)
                vad teachers make-local --dataset DIR --out DIR --clips 01,02 [--per-clip 3] [--models DIR] [--kinds ...]
                                   (a derived dataset: the real clips linked + those pseudo-anomalies as extra training clips)
+               vad teachers make-crowded --dataset DIR --out DIR --clips 01,02 [--partners 1] [--models DIR]
+                                  (a derived dataset: everything linked + normal clips made more crowded, each frame
+                                   with the people of the same frame of the next --partners clips pasted behind its own)
                vad bench teachers [--dataset DIR] [--models DIR] [--frames N] [--json FILE]
         """;
 
