@@ -50,6 +50,8 @@ public sealed class InContextPseudoAnomalyTests
                     var box = kind switch
                     {
                         PseudoAnomalyKind.Flip => track.Boxes[k],
+                        // Stretch: the object's own box (emptied) and the wider one it is drawn into.
+                        PseudoAnomalyKind.Stretch => InContextPseudoAnomalies.StretchedBox(track.Boxes[k]).Intersect(new Rect(0, 0, diff.Width, diff.Height)),
                         PseudoAnomalyKind.Speed or PseudoAnomalyKind.Crowd => track.Boxes[InContextPseudoAnomalies.Speed * k],
                         _ => new Rect(track.Boxes[0].X + shift.X, track.Boxes[0].Y + shift.Y, track.Boxes[0].Width, track.Boxes[0].Height)
                             .Intersect(new Rect(0, 0, diff.Width, diff.Height)),
@@ -133,6 +135,29 @@ public sealed class InContextPseudoAnomalyTests
             finally { foreach (var s in segments) s.Dispose(); }
         }
         finally { foreach (var f in frames) f.Dispose(); }
+    }
+
+    [Fact]
+    public void A_stretched_object_is_twice_as_wide_about_its_centre_and_cut_at_the_frame_edge()
+    {
+        using var background = new Mat(120, 160, MatType.CV_8UC1, Scalar.All(100));
+        using var whole = new BackgroundSubtractionDetector(background.Clone());
+        using var frame = background.Clone();
+        var box = new Rect(50, 40, 10, 30);
+        frame.Rectangle(box, Scalar.All(220), -1);
+        InContextPseudoAnomalies.StretchObject(frame, box, whole);
+        Assert.Equal(new Rect(45, 40, 20, 30), InContextPseudoAnomalies.StretchedBox(box));
+        for (int x = 40; x < 70; x++)
+            Assert.Equal(x is >= 45 and < 65 ? 220 : 100, frame.At<byte>(55, x));
+        Assert.Equal(100, frame.At<byte>(39, 55)); // as tall as before
+        // At the left edge the part that would fall outside is cut off, nothing throws.
+        using var edge = background.Clone();
+        var atEdge = new Rect(0, 40, 10, 30);
+        edge.Rectangle(atEdge, Scalar.All(220), -1);
+        InContextPseudoAnomalies.StretchObject(edge, atEdge, whole);
+        Assert.Equal(220, edge.At<byte>(55, 0));
+        Assert.Equal(220, edge.At<byte>(55, 14));
+        Assert.Equal(100, edge.At<byte>(55, 15));
     }
 
     [Fact]

@@ -27,6 +27,12 @@ public enum PseudoAnomalyKind
     /// <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
     /// </summary>
     Crowd,
+    /// <summary>
+    /// The object stretched <see cref="InContextPseudoAnomalies.StretchFactor"/> times wider about its centre, moving as it
+    /// does: a silhouette wider than any walker, like a cart, a bicycle seen side-on or a wheelchair. Neither teacher trains
+    /// on it. Not in <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
+    /// </summary>
+    Stretch,
 }
 
 /// <summary>
@@ -51,6 +57,8 @@ public static class InContextPseudoAnomalies
     public const int Speed = 2;
     /// <summary>How much faster than the object itself a <see cref="PseudoAnomalyKind.Glide"/> copy moves along its path.</summary>
     public const double GlideSpeed = 1.5;
+    /// <summary>How many times wider a <see cref="PseudoAnomalyKind.Stretch"/> object becomes.</summary>
+    public const int StretchFactor = 2;
     /// <summary>The kinds the validations and the local dataset use unless told otherwise (all of them until Glide existed).</summary>
     public static readonly PseudoAnomalyKind[] DefaultKinds = [PseudoAnomalyKind.Speed, PseudoAnomalyKind.Flip];
 
@@ -173,6 +181,7 @@ public static class InContextPseudoAnomalies
                 {
                     case PseudoAnomalyKind.Speed or PseudoAnomalyKind.Crowd: PasteObject(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects); break;
                     case PseudoAnomalyKind.Flip: FlipObject(frame, track.Boxes[i], wholeObjects); break;
+                    case PseudoAnomalyKind.Stretch: StretchObject(frame, track.Boxes[i], wholeObjects); break;
                     case PseudoAnomalyKind.Glide: PasteShifted(frame, frames[track.Start], track.Boxes[0], GlideShift(track, i), wholeObjects); break;
                     default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "no alteration for this kind");
                 }
@@ -209,6 +218,39 @@ public static class InContextPseudoAnomalies
     /// <summary>Copies the foreground pixels of <paramref name="source"/> inside <paramref name="box"/> onto <paramref name="target"/>.</summary>
     public static void PasteObject(Mat target, Mat source, Rect box, BackgroundSubtractionDetector wholeObjects) =>
         PasteShifted(target, source, box, new Point(0, 0), wholeObjects);
+
+    /// <summary>Where a <see cref="PseudoAnomalyKind.Stretch"/> object of <paramref name="box"/> is drawn: the box made
+    /// <see cref="StretchFactor"/> times wider about its centre (not cut to the frame).</summary>
+    public static Rect StretchedBox(Rect box)
+    {
+        int w = box.Width * StretchFactor;
+        return new Rect(box.X + box.Width / 2 - w / 2, box.Y, w, box.Height);
+    }
+
+    /// <summary>Replaces the object in <paramref name="box"/> by itself stretched <see cref="StretchFactor"/> times wider:
+    /// its foreground pixels become background, then the stretched foreground is drawn over <see cref="StretchedBox"/>
+    /// (what falls outside the frame is cut off).</summary>
+    public static void StretchObject(Mat frame, Rect box, BackgroundSubtractionDetector wholeObjects)
+    {
+        using var mask = wholeObjects.ForegroundMask(frame);
+        using var m = new Mat(mask, box);
+        using var region = new Mat(frame, box);
+        using var object_ = region.Clone();
+        using var bg = new Mat(wholeObjects.Background, box);
+        bg.CopyTo(region, m);
+        var wide = StretchedBox(box);
+        using var stretched = new Mat();
+        using var stretchedMask = new Mat();
+        Cv2.Resize(object_, stretched, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Linear);
+        Cv2.Resize(m, stretchedMask, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Nearest);
+        var dst = wide.Intersect(new Rect(0, 0, frame.Width, frame.Height));
+        if (dst.Width <= 0 || dst.Height <= 0) return;
+        var src = new Rect(dst.X - wide.X, dst.Y - wide.Y, dst.Width, dst.Height);
+        using var target = new Mat(frame, dst);
+        using var s = new Mat(stretched, src);
+        using var sm = new Mat(stretchedMask, src);
+        s.CopyTo(target, sm);
+    }
 
     /// <summary>Replaces the object in <paramref name="box"/> by its vertical mirror image: its foreground pixels become
     /// background, then the mirrored foreground is drawn over them.</summary>
