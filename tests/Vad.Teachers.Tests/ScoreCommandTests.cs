@@ -1,3 +1,5 @@
+using OpenCvSharp;
+using Vad.Teachers.Detection;
 using Xunit;
 
 namespace Vad.Teachers.Tests;
@@ -141,6 +143,39 @@ public sealed class ScoreCommandTests
         Assert.Equal(2, Program.Main(["make-local", "--dataset", dataset, "--out", Path.Combine(dataset, "x"), "--clips", "15", "--models", models]));
         Directory.Delete(root, true);
     }
+
+    [Fact]
+    public void Make_crowded_links_the_dataset_and_writes_one_crowded_clip_per_clip_and_partner()
+    {
+        string models = TestData.CommittedTeachers;
+        string root = TestData.TempDir();
+        string dataset = Path.Combine(root, "data");
+        TestData.CopyClip(dataset, "training", "01", first: 0, count: 12);
+        TestData.CopyClip(dataset, "training", "02", first: 0, count: 10);
+        Directory.CreateDirectory(Path.Combine(dataset, "testing", "frames", "01"));
+        string outDir = Path.Combine(root, "crowded");
+        Assert.Equal(0, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,02", "--models", models]));
+        string frames = Path.Combine(outDir, "training", "frames");
+        Assert.NotNull(new DirectoryInfo(Path.Combine(frames, "01")).LinkTarget);
+        Assert.NotNull(new DirectoryInfo(Path.Combine(outDir, "testing")).LinkTarget);
+        // As long as the shorter clip of each pair.
+        Assert.Equal(10, Directory.GetFiles(Path.Combine(frames, "01-crowded-02"), "*.png").Length);
+        Assert.Equal(10, Directory.GetFiles(Path.Combine(frames, "02-crowded-01"), "*.png").Length);
+        // Every composite frame has at least the foreground of its own frame.
+        using var det = BackgroundSubtractionDetector.Load(Path.Combine(models, "background.png"));
+        using var first = Cv2.ImRead(Path.Combine(frames, "01-crowded-02", "000.png"), ImreadModes.Grayscale);
+        using var own = Cv2.ImRead(Directory.GetFiles(Path.Combine(frames, "01")).Order(StringComparer.Ordinal).First(), ImreadModes.Grayscale);
+        using var ownMask = det.ForegroundMask(own);
+        using var compositeMask = det.ForegroundMask(first);
+        Assert.True(Cv2.CountNonZero(compositeMask) >= Cv2.CountNonZero(ownMask));
+        // Re-running into the same folder is fine; bad options are refused before anything is written.
+        Assert.Equal(0, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,02", "--models", models]));
+        Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01", "--models", models]));
+        Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,02", "--partners", "2", "--models", models]));
+        Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", Path.Combine(dataset, "x"), "--clips", "01,02", "--models", models]));
+        Directory.Delete(root, true);
+    }
+
 }
 
 /// <summary>Bad calibration or group-statistics options fail at once, with a message naming the option.</summary>
