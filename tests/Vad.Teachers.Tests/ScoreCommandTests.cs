@@ -171,6 +171,7 @@ public sealed class ScoreCommandTests
         // Re-running into the same folder is fine; bad options are refused before anything is written.
         Assert.Equal(0, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,02", "--models", models]));
         Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01", "--models", models]));
+        Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,01", "--models", models]));
         Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,02", "--partners", "2", "--models", models]));
         Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", Path.Combine(dataset, "x"), "--clips", "01,02", "--models", models]));
         Directory.Delete(root, true);

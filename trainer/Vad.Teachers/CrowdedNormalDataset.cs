@@ -9,10 +9,11 @@ namespace Vad.Teachers;
 /// <summary>
 /// <c>vad teachers make-crowded</c>: a derived dataset folder holding everything of a dataset (linked, not copied) plus,
 /// for the given training clips, <b>normal but more crowded</b> clips: each frame of a clip with the people of the same
-/// frame of a partner clip pasted in (<see cref="Composite"/>). Why: the student's level drifts with the number of people
-/// in the frame (the test footage is more crowded than the training clips), and only the teachers' maps of crowded
-/// normal frames can teach it what crowding alone does to them. Nothing is labelled: these clips are normal, the
-/// teachers score them like any training clip, and nothing of the test split is read beyond the link.
+/// frame of a partner clip pasted in (<see cref="Composite"/>). Uses: held-out clips with real groups for checking the
+/// teachers (14-16 made crowded with each other), and crowded normal frames for the student to distil on (its level
+/// followed the number of people in the frame; distilling on these flattened that trend but did not raise its test
+/// AUC, models/ped2/README.md, runs v28). Nothing is labelled: these clips are normal, the teachers score them like any
+/// training clip, and nothing of the test split is read beyond the link.
 /// </summary>
 public static class CrowdedNormalDataset
 {
@@ -31,6 +32,7 @@ public static class CrowdedNormalDataset
         var clipNames = a.GetAll("clips");
         int partners = a.GetInt("partners", 1);
         a.RejectUnknown();
+        if (clipNames.Distinct().Count() != clipNames.Count) throw new CommandArgsException("--clips lists a clip twice (a clip would be crowded with itself)");
         if (clipNames.Count < 2) throw new CommandArgsException("--clips needs at least two training clips (each is crowded with the next ones in the list)\n" + Usage);
         if (partners < 1 || partners >= clipNames.Count) throw new CommandArgsException($"--partners must be in [1, {clipNames.Count - 1}] (the number of other clips given), got {partners}");
         string root = Path.GetFullPath(dataset), target = Path.GetFullPath(outDir);
