@@ -232,40 +232,52 @@ public static class InContextPseudoAnomalies
     /// (what falls outside the frame is cut off).</summary>
     public static void StretchObject(Mat frame, Rect box, BackgroundSubtractionDetector wholeObjects)
     {
+        var (object_, m) = LiftObject(frame, box, wholeObjects);
+        using (object_)
+        using (m)
+        {
+            var wide = StretchedBox(box);
+            using var stretched = new Mat();
+            using var stretchedMask = new Mat();
+            Cv2.Resize(object_, stretched, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Linear);
+            Cv2.Resize(m, stretchedMask, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Nearest);
+            var dst = wide.Intersect(new Rect(0, 0, frame.Width, frame.Height));
+            if (dst.Width <= 0 || dst.Height <= 0) return;
+            var src = new Rect(dst.X - wide.X, dst.Y - wide.Y, dst.Width, dst.Height);
+            using var target = new Mat(frame, dst);
+            using var s = new Mat(stretched, src);
+            using var sm = new Mat(stretchedMask, src);
+            s.CopyTo(target, sm);
+        }
+    }
+
+    /// <summary>Takes the object in <paramref name="box"/> out of <paramref name="frame"/>: returns its pixels and its
+    /// foreground mask within the box (the caller disposes both) and paints its foreground pixels with the background.</summary>
+    private static (Mat Object, Mat Mask) LiftObject(Mat frame, Rect box, BackgroundSubtractionDetector wholeObjects)
+    {
         using var mask = wholeObjects.ForegroundMask(frame);
-        using var m = new Mat(mask, box);
+        var m = new Mat(mask, box).Clone();
         using var region = new Mat(frame, box);
-        using var object_ = region.Clone();
+        var object_ = region.Clone();
         using var bg = new Mat(wholeObjects.Background, box);
         bg.CopyTo(region, m);
-        var wide = StretchedBox(box);
-        using var stretched = new Mat();
-        using var stretchedMask = new Mat();
-        Cv2.Resize(object_, stretched, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Linear);
-        Cv2.Resize(m, stretchedMask, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Nearest);
-        var dst = wide.Intersect(new Rect(0, 0, frame.Width, frame.Height));
-        if (dst.Width <= 0 || dst.Height <= 0) return;
-        var src = new Rect(dst.X - wide.X, dst.Y - wide.Y, dst.Width, dst.Height);
-        using var target = new Mat(frame, dst);
-        using var s = new Mat(stretched, src);
-        using var sm = new Mat(stretchedMask, src);
-        s.CopyTo(target, sm);
+        return (object_, m);
     }
 
     /// <summary>Replaces the object in <paramref name="box"/> by its vertical mirror image: its foreground pixels become
     /// background, then the mirrored foreground is drawn over them.</summary>
     public static void FlipObject(Mat frame, Rect box, BackgroundSubtractionDetector wholeObjects)
     {
-        using var mask = wholeObjects.ForegroundMask(frame);
-        using var m = new Mat(mask, box);
-        using var region = new Mat(frame, box);
-        using var object_ = region.Clone();
-        using var bg = new Mat(wholeObjects.Background, box);
-        bg.CopyTo(region, m);
-        using var flipped = new Mat();
-        using var flippedMask = new Mat();
-        Cv2.Flip(object_, flipped, FlipMode.X);
-        Cv2.Flip(m, flippedMask, FlipMode.X);
-        flipped.CopyTo(region, flippedMask);
+        var (object_, m) = LiftObject(frame, box, wholeObjects);
+        using (object_)
+        using (m)
+        {
+            using var region = new Mat(frame, box);
+            using var flipped = new Mat();
+            using var flippedMask = new Mat();
+            Cv2.Flip(object_, flipped, FlipMode.X);
+            Cv2.Flip(m, flippedMask, FlipMode.X);
+            flipped.CopyTo(region, flippedMask);
+        }
     }
 }
