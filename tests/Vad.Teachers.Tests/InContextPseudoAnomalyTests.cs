@@ -53,6 +53,8 @@ public sealed class InContextPseudoAnomalyTests
                         // Stretch: the object's own box (emptied) and the wider one it is drawn into.
                         PseudoAnomalyKind.Stretch => InContextPseudoAnomalies.StretchedBox(track.Boxes[k]).Intersect(new Rect(0, 0, diff.Width, diff.Height)),
                         PseudoAnomalyKind.Speed or PseudoAnomalyKind.Crowd => track.Boxes[InContextPseudoAnomalies.Speed * k],
+                        // Ride: the wider box around where the object is Speed times later.
+                        PseudoAnomalyKind.Ride => InContextPseudoAnomalies.StretchedBox(track.Boxes[InContextPseudoAnomalies.Speed * k]).Intersect(new Rect(0, 0, diff.Width, diff.Height)),
                         _ => new Rect(track.Boxes[0].X + shift.X, track.Boxes[0].Y + shift.Y, track.Boxes[0].Width, track.Boxes[0].Height)
                             .Intersect(new Rect(0, 0, diff.Width, diff.Height)),
                     };
@@ -161,11 +163,29 @@ public sealed class InContextPseudoAnomalyTests
     }
 
     [Fact]
+    public void A_ride_copy_is_a_later_frames_object_stretched_and_drawn_over_the_target_whose_own_object_stays()
+    {
+        using var background = new Mat(120, 160, MatType.CV_8UC1, Scalar.All(100));
+        using var whole = new BackgroundSubtractionDetector(background.Clone());
+        using var later = background.Clone();
+        var laterBox = new Rect(100, 40, 10, 30);
+        later.Rectangle(laterBox, Scalar.All(220), -1);
+        using var target = background.Clone();
+        var own = new Rect(20, 40, 10, 30);
+        target.Rectangle(own, Scalar.All(180), -1);
+        InContextPseudoAnomalies.PasteStretched(target, later, laterBox, whole);
+        for (int x = 0; x < 160; x++)
+            Assert.Equal(x is >= 95 and < 115 ? 220 : x is >= 20 and < 30 ? 180 : 100, target.At<byte>(55, x));
+        Assert.Equal(220, later.At<byte>(55, 100)); // the source frame is left as it was
+        Assert.Equal(100, later.At<byte>(55, 96));
+    }
+
+    [Fact]
     public void Kinds_parse_by_name_and_glide_is_used_only_when_asked()
     {
         Assert.Equal([PseudoAnomalyKind.Speed, PseudoAnomalyKind.Flip], InContextPseudoAnomalies.DefaultKinds);
         Assert.Equal([PseudoAnomalyKind.Glide, PseudoAnomalyKind.Speed], InContextPseudoAnomalies.ParseKinds(["glide", "Speed", "glide"]));
-        Assert.Contains("kinds: speed, flip, glide, crowd", Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["fast"])).Message);
+        Assert.Contains("kinds: speed, flip, glide, crowd, stretch, ride", Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["fast"])).Message);
         Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds(["2"]));
         Assert.Throws<ArgumentException>(() => InContextPseudoAnomalies.ParseKinds([]));
     }

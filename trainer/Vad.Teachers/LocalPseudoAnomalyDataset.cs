@@ -15,7 +15,7 @@ namespace Vad.Teachers;
 /// </summary>
 public static class LocalPseudoAnomalyDataset
 {
-    public const string Usage = "usage: vad teachers make-local --dataset DIR --out DIR --clips 01,02,... [--per-clip 3] [--models DIR] [--kinds speed,flip,glide,crowd,stretch (default speed,flip)]";
+    public const string Usage = "usage: vad teachers make-local --dataset DIR --out DIR --clips 01,02,... [--per-clip 3] [--models DIR] [--kinds speed,flip,glide,crowd,stretch,ride (default speed,flip)]";
 
     public static int Run(string[] argv)
     {

@@ -15,7 +15,7 @@ namespace Vad.Teachers;
 /// </summary>
 public static class LocalValidation
 {
-    public const string Usage = "usage: vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no (also alter objects touching the frame edge; default no)] [--kinds speed,flip,glide,crowd,stretch (default speed,flip)] [--json FILE] [--png DIR (the middle altered frame of each clip's first segment of each kind)]";
+    public const string Usage = "usage: vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no (also alter objects touching the frame edge; default no)] [--kinds speed,flip,glide,crowd,stretch,ride (default speed,flip)] [--json FILE] [--png DIR (the middle altered frame of each clip's first segment of each kind)]";
 
     public static int Run(string[] argv)
     {

@@ -81,7 +81,7 @@ public static class Program
                                   [--validation sped-up|in-context (choose the rules against sped-up copies of the
                                    held-out clips, or against one object at a time sped up or turned upside down)]
                                   [--in-context-edges yes|no (in-context: also alter objects touching the frame edge)]
-                                  [--in-context-kinds speed,flip,glide,crowd,stretch (in-context: the pseudo-anomalies; default
+                                  [--in-context-kinds speed,flip,glide,crowd,stretch,ride (in-context: the pseudo-anomalies; default
                                    speed,flip)]
                                   [--size-calibration t2|t1|t1,t2 (fit each component's trend over ln box height on
                                    the held-out normal objects and remove it before the z-scores)]
@@ -89,7 +89,7 @@ public static class Program
                                    overlapping the object's stack square)]
                                                     (re-run the rule selection on held-out training clips)
                vad teachers validate-local --dataset DIR --clips 14,15,16 [--models DIR] [--per-clip 6] [--edges yes|no]
-                                  [--kinds speed,flip,glide,crowd,stretch] [--json FILE]
+                                  [--kinds speed,flip,glide,crowd,stretch,ride] [--json FILE]
                                   (AUC on training clips with one object at a time sped up 2x, turned upside down,
                                    frozen and slid along its path 1.5x faster, or sped up 2x where others surround it)
                vad teachers make-local --dataset DIR --out DIR --clips 01,02 [--per-clip 3] [--models DIR] [--kinds ...]

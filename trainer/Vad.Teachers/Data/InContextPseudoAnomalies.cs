@@ -33,6 +33,13 @@ public enum PseudoAnomalyKind
     /// on it. Not in <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
     /// </summary>
     Stretch,
+    /// <summary>
+    /// <see cref="Stretch"/> and <see cref="Speed"/> at once: a copy of the object stretched
+    /// <see cref="InContextPseudoAnomalies.StretchFactor"/> times wider, replayed <see cref="InContextPseudoAnomalies.Speed"/>
+    /// times faster along its own path while everything else plays as filmed (a wide, fast silhouette, like a cyclist
+    /// among walkers). Neither teacher trains on it. Not in <see cref="InContextPseudoAnomalies.DefaultKinds"/>.
+    /// </summary>
+    Ride,
 }
 
 /// <summary>
@@ -163,7 +170,8 @@ public static class InContextPseudoAnomalies
     /// except their first and last <see cref="Context"/> (where the flow would also see the alteration start or stop).</summary>
     public static PseudoAnomalySegment Segment(string clip, IReadOnlyList<Mat> frames, BackgroundSubtractionDetector wholeObjects, Track track, PseudoAnomalyKind kind)
     {
-        // Speed: frame j shows, besides everything as filmed, the object as it is at frame Start + Speed * (j - Start).
+        // Speed: frame j shows, besides everything as filmed, the object as it is at frame Start + Speed * (j - Start)
+        // (Ride: that copy stretched).
         // Flip: frame j's object is replaced by itself turned upside down. Glide: frame j shows, besides everything as
         // filmed, the object's first-frame pixels where the object is at Start + GlideSpeed * (j - Start). All alter as
         // many frames, so that no kind weighs more in a pooled AUC.
@@ -182,6 +190,7 @@ public static class InContextPseudoAnomalies
                     case PseudoAnomalyKind.Speed or PseudoAnomalyKind.Crowd: PasteObject(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects); break;
                     case PseudoAnomalyKind.Flip: FlipObject(frame, track.Boxes[i], wholeObjects); break;
                     case PseudoAnomalyKind.Stretch: StretchObject(frame, track.Boxes[i], wholeObjects); break;
+                    case PseudoAnomalyKind.Ride: PasteStretched(frame, frames[track.Start + Speed * i], track.Boxes[Speed * i], wholeObjects); break;
                     case PseudoAnomalyKind.Glide: PasteShifted(frame, frames[track.Start], track.Boxes[0], GlideShift(track, i), wholeObjects); break;
                     default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "no alteration for this kind");
                 }
@@ -234,21 +243,35 @@ public static class InContextPseudoAnomalies
     {
         var (object_, m) = LiftObject(frame, box, wholeObjects);
         using (object_)
-        using (m)
-        {
-            var wide = StretchedBox(box);
-            using var stretched = new Mat();
-            using var stretchedMask = new Mat();
-            Cv2.Resize(object_, stretched, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Linear);
-            Cv2.Resize(m, stretchedMask, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Nearest);
-            var dst = wide.Intersect(new Rect(0, 0, frame.Width, frame.Height));
-            if (dst.Width <= 0 || dst.Height <= 0) return;
-            var src = new Rect(dst.X - wide.X, dst.Y - wide.Y, dst.Width, dst.Height);
-            using var target = new Mat(frame, dst);
-            using var s = new Mat(stretched, src);
-            using var sm = new Mat(stretchedMask, src);
-            s.CopyTo(target, sm);
-        }
+        using (m) DrawStretched(frame, object_, m, box);
+    }
+
+    /// <summary>Draws the foreground pixels of <paramref name="source"/> inside <paramref name="box"/>, stretched
+    /// <see cref="StretchFactor"/> times wider, over <paramref name="target"/> (the object in the target stays).</summary>
+    public static void PasteStretched(Mat target, Mat source, Rect box, BackgroundSubtractionDetector wholeObjects)
+    {
+        using var mask = wholeObjects.ForegroundMask(source);
+        using var m = new Mat(mask, box);
+        using var object_ = new Mat(source, box);
+        DrawStretched(target, object_, m, box);
+    }
+
+    /// <summary>Resizes an object's pixels and mask (both of <paramref name="box"/>'s size) to <see cref="StretchedBox"/>
+    /// and copies the masked pixels there.</summary>
+    private static void DrawStretched(Mat frame, Mat object_, Mat mask, Rect box)
+    {
+        var wide = StretchedBox(box);
+        using var stretched = new Mat();
+        using var stretchedMask = new Mat();
+        Cv2.Resize(object_, stretched, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Linear);
+        Cv2.Resize(mask, stretchedMask, new Size(wide.Width, wide.Height), interpolation: InterpolationFlags.Nearest);
+        var dst = wide.Intersect(new Rect(0, 0, frame.Width, frame.Height));
+        if (dst.Width <= 0 || dst.Height <= 0) return;
+        var src = new Rect(dst.X - wide.X, dst.Y - wide.Y, dst.Width, dst.Height);
+        using var target = new Mat(frame, dst);
+        using var s = new Mat(stretched, src);
+        using var sm = new Mat(stretchedMask, src);
+        s.CopyTo(target, sm);
     }
 
     /// <summary>Takes the object in <paramref name="box"/> out of <paramref name="frame"/>: returns its pixels and its
