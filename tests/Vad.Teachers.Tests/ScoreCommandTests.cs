@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using Vad.Teachers.Detection;
+using Vad.Teachers.Teachers;
 using Xunit;
 
 namespace Vad.Teachers.Tests;
@@ -174,6 +175,36 @@ public sealed class ScoreCommandTests
         Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,01", "--models", models]));
         Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", outDir, "--clips", "01,02", "--partners", "2", "--models", models]));
         Assert.Equal(2, Program.Main(["make-crowded", "--dataset", dataset, "--out", Path.Combine(dataset, "x"), "--clips", "01,02", "--models", models]));
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public void Add_distillation_copies_the_teachers_and_gives_t2_a_trained_fourth_task_leaving_the_rest_as_it_was()
+    {
+        string models = TestData.CommittedTeachers;
+        string root = TestData.TempDir();
+        string dataset = Path.Combine(root, "data");
+        TestData.CopyClip(dataset, "training", "01", first: 0, count: 12); // fitting objects
+        TestData.CopyClip(dataset, "training", "14", first: 0, count: 12); // calibration objects
+        string outDir = Path.Combine(root, "teachers");
+        Assert.Equal(0, Program.Main(["add-distillation", "--dataset", dataset, "--models", models, "--out", outDir, "--epochs", "1"]));
+        Assert.True(File.Exists(Path.Combine(outDir, TeacherModels.DistillationFile)));
+        Assert.False(File.Exists(Path.Combine(models, TeacherModels.DistillationFile)), "the source teachers are left as they were");
+        using var before = TeacherModels.Load(models);
+        using var after = TeacherModels.Load(outDir);
+        Assert.True(after.Config.T2Distillation);
+        Assert.Equal([.. TeacherModels.T2Components, TeacherModels.DistillationComponent], after.T2ComponentsInUse);
+        Assert.True(after.Config.Stats[TeacherModels.DistillationComponent].Std > 0);
+        // Everything else as it was: rules, statistics of the other components, T1's weights.
+        Assert.Equal(before.Config.T2Rule.ToString(), after.Config.T2Rule.ToString());
+        foreach (var (name, st) in before.Config.Stats) Assert.Equal(st, after.Config.Stats[name]);
+        Assert.NotEqual(TeacherModels.WeightsHash(models, "t2"), TeacherModels.WeightsHash(outDir, "t2"));
+        foreach (var f in TeacherModels.WeightFiles)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(models, f)), File.ReadAllBytes(Path.Combine(outDir, f)));
+        Assert.Contains("add-distillation", TeacherModels.SavedCommand(outDir));
+        // Twice is refused (it has one), and so is writing over the source.
+        Assert.Equal(2, Program.Main(["add-distillation", "--dataset", dataset, "--models", outDir, "--out", Path.Combine(root, "again"), "--epochs", "1"]));
+        Assert.Equal(2, Program.Main(["add-distillation", "--dataset", dataset, "--models", outDir, "--out", outDir]));
         Directory.Delete(root, true);
     }
 

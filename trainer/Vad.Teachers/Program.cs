@@ -35,6 +35,7 @@ public static class Program
                 "bench" => Bench.Run(rest),
                 "detect" => Detect(rest),
                 "select" => Select(rest),
+                "add-distillation" => AddDistillation(rest),
                 "detector" => Detector(rest),
                 "ensemble" => Ensemble(rest),
                 "validate-local" => LocalValidation.Run(rest),
@@ -70,6 +71,9 @@ public static class Program
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
                                    cached as split <split>-xF)] [--region top|bottom (only that half of the frame is
                                    sped up, the other half plays normally: split <split>-xF-top|bottom)]
+               vad teachers add-distillation --dataset DIR --out DIR [--models DIR] [--epochs 24]
+                                  (copy trained teachers and give T2 its fourth task, distillation from a fixed random
+                                   network on the appearance crop; only that predictor is trained, then run select)
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
                                   [--detector background|hog|onnx:PATH]
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
@@ -351,6 +355,50 @@ public static class Program
         var other => throw new CommandArgsException($"--validation must be {TeacherConfig.SpedUpValidation} or {TeacherConfig.InContextValidation}, not '{other}'"),
     };
 
+    /// <summary>
+    /// Copies trained teachers to --out and trains T2's distillation task there (<see cref="Networks.RandomTargetDistillation"/>)
+    /// on the fitting clips' normal objects, its statistics from the calibration clips'; the other networks, statistics and
+    /// rules stay as they were until <c>teachers select</c> is run on the copy.
+    /// </summary>
+    private static int AddDistillation(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string dataset = a.Require("dataset"), outDir = a.Require("out"), models = a.GetOr("models", DefaultModels);
+        int epochs = a.GetInt("epochs", 24);
+        a.RejectUnknown();
+        if (epochs < 1) throw new CommandArgsException("--epochs must be at least 1");
+        if (Path.GetFullPath(models).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/')) throw new CommandArgsException("--out must differ from --models");
+        if (!File.Exists(Path.Combine(models, TeacherModels.ConfigFile))) throw new CommandArgsException($"no trained teachers in {models}");
+        if (TeacherModels.ReadConfig(models).T2Distillation) throw new CommandArgsException($"the teachers in {models} already have T2's distillation task");
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        TorchSharp.torch.set_num_threads(2);
+        Directory.CreateDirectory(outDir);
+        foreach (var f in Directory.GetFiles(models)) File.Copy(f, Path.Combine(outDir, Path.GetFileName(f)), overwrite: true);
+        var sw = Stopwatch.StartNew();
+        using var teachers = TeacherModels.LoadAddingDistillation(outDir, epochs);
+        var cfg = teachers.Config;
+        using var detector = DetectorFactory.Create(cfg.Detector, outDir);
+        var clips = Clips.List(dataset, "train");
+        ProgressBar().Start(ctx =>
+        {
+            var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, cfg.StackMinSide, ctx, cfg.StackMaskNeighbours);
+            var fit = objs.Where(o => !cfg.CalibrationClips.Contains(o.Clip)).ToList();
+            var cal = objs.Where(o => cfg.CalibrationClips.Contains(o.Clip)).ToList();
+            if (fit.Count == 0 || cal.Count == 0) throw new InvalidOperationException($"need objects in both fitting ({fit.Count}) and calibration ({cal.Count}) clips");
+            AnsiConsole.MarkupLine($"[grey]{fit.Count} fitting and {cal.Count} calibration objects[/]");
+            new TeacherTrainer(cfg).TrainDistillation(teachers, fit, ctx);
+            var stats = TeacherTrainer.CalibrateComponent(teachers, cal, TeacherModels.DistillationComponent, ctx);
+            teachers.Config = teachers.Config with { Stats = new Dictionary<string, ComponentStats>(cfg.Stats) { [TeacherModels.DistillationComponent] = stats } };
+        });
+        string command = $"./vad teachers add-distillation --dataset {dataset} --models {models} --out {outDir} --epochs {epochs}";
+        string? before = TeacherModels.SavedCommand(models);
+        teachers.Save(outDir, Path.GetFullPath(dataset), before is null ? command : $"{before}; then T2's distillation task added: {command}");
+        var st = teachers.Config.Stats[TeacherModels.DistillationComponent];
+        AnsiConsole.MarkupLine($"T2's distillation task trained in {sw.Elapsed.TotalSeconds:F0} s -> {Markup.Escape(outDir)} (calibration error mean {st.Mean:G4}, sd {st.Std:G4}); "
+            + "its rule does not use it until `teachers select` is run there");
+        return 0;
+    }
+
     /// <summary>Re-runs the rule selection (validation on held-out training clips) for trained teachers.</summary>
     private static int Select(string[] argv)
     {
@@ -393,7 +441,7 @@ public static class Program
         ProgressBar().Start(ctx =>
         {
             string[] ComponentsOf(IEnumerable<string> ts) =>
-                [.. ts.Distinct().SelectMany(t => t == "t1" ? TeacherModels.T1Components.Where(teachers.Config.Stats.ContainsKey) : TeacherModels.T2Components)];
+                [.. ts.Distinct().SelectMany(t => t == "t1" ? TeacherModels.T1Components.Where(teachers.Config.Stats.ContainsKey) : teachers.T2ComponentsInUse)];
             if (sizeTeachers.Count > 0)
                 teachers.Config = NuisanceCalibration.Calibrate(teachers, detector, clips, ComponentsOf(sizeTeachers), NuisanceCovariate.LogHeight, ctx);
             if (neighbourTeachers.Count > 0) // on the size-adjusted values when both are asked for

@@ -109,3 +109,69 @@ public sealed class MultiTaskNetwork : Module<Tensor, (Tensor ArrowOfTime, Tenso
     /// <param name="neighbours">[B, 6, S, S]: the stack without its middle crop.</param>
     public Tensor PredictMiddle(Tensor neighbours) => middleBox.forward(neighbours);
 }
+
+/// <summary>
+/// T2's fourth task, after the knowledge-distillation task of Georgescu et al. (CVPR 2021), who train their network to
+/// reproduce a pre-trained detector's outputs on the object's middle crop. No pre-trained weights exist here, so the
+/// teacher is a fixed, randomly initialised convolutional network (random-target distillation, Burda et al., ICLR 2019):
+/// a predictor learns its normalised features on normal objects' appearance crops only, and the squared difference is
+/// an appearance-novelty score: it stays small on what resembles the training objects and grows on shapes never seen
+/// (a cart, a bicycle side-on), which the temporal tasks cannot tell from a walker moving at walking pace.
+/// </summary>
+public sealed class RandomTargetDistillation : Module<Tensor, Tensor>
+{
+    public const int Features = 64;
+    private readonly Sequential target;
+    private readonly Sequential predictor;
+    // Per-feature mean and standard deviation of the target's outputs over the training objects: the predictor learns
+    // standardised features, so that no feature's scale dominates the error.
+    private readonly Tensor targetMean;
+    private readonly Tensor targetStd;
+
+    /// <param name="seed">Seeds the target's random weights (saved with the predictor, so loading needs no seed).</param>
+    public RandomTargetDistillation(string name, int seed) : base(name)
+    {
+        torch.manual_seed(seed);
+        target = Sequential(
+            ("conv0", Conv2d(1, 16, 3, stride: 2, padding: 1)), ("act0", LeakyReLU(0.2)),
+            ("conv1", Conv2d(16, 32, 3, stride: 2, padding: 1)), ("act1", LeakyReLU(0.2)),
+            ("conv2", Conv2d(32, 64, 3, stride: 2, padding: 1)), ("act2", LeakyReLU(0.2)),
+            ("conv3", Conv2d(64, 64, 3, stride: 2, padding: 1)), ("act3", LeakyReLU(0.2)),
+            ("flatten", Flatten()), ("fc", Linear(64 * 4 * 4, Features)));
+        predictor = Sequential(
+            ("conv0", Conv2d(1, 32, 3, stride: 2, padding: 1)), ("act0", LeakyReLU(0.2)),
+            ("conv1", Conv2d(32, 64, 3, stride: 2, padding: 1)), ("act1", LeakyReLU(0.2)),
+            ("conv2", Conv2d(64, 64, 3, stride: 2, padding: 1)), ("act2", LeakyReLU(0.2)),
+            ("conv3", Conv2d(64, 64, 3, stride: 2, padding: 1)), ("act3", LeakyReLU(0.2)),
+            ("flatten", Flatten()), ("fc0", Linear(64 * 4 * 4, 256)), ("act4", ReLU()), ("fc1", Linear(256, Features)));
+        targetMean = torch.zeros(Features);
+        targetStd = torch.ones(Features);
+        RegisterComponents();
+        foreach (var p in target.parameters()) p.requires_grad = false;
+    }
+
+    /// <summary>The predictor's parameters (the target is never trained).</summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> PredictorParameters() => predictor.parameters();
+
+    /// <summary>Sets the target's feature normalisation from its outputs on the training crops [N, 1, 64, 64].</summary>
+    public void FitTargetNormalisation(Tensor crops)
+    {
+        using var _ = torch.no_grad();
+        using var f = target.forward(crops);
+        targetMean.copy_(f.mean(new long[] { 0 }));
+        using var sd = f.std(0);
+        targetStd.copy_(sd.clamp_min(1e-6));
+    }
+
+    /// <summary>Per crop [B, 1, 64, 64] (pixel/255): the mean squared difference between predicted and target features.</summary>
+    public override Tensor forward(Tensor crops)
+    {
+        Tensor t;
+        using (torch.no_grad())
+        using (var raw = target.forward(crops))
+            t = (raw - targetMean) / targetStd;
+        using (t)
+        using (var p = predictor.forward(crops))
+            return (p - t).pow(2).mean(new long[] { 1 });
+    }
+}

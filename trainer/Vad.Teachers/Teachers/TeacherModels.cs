@@ -62,6 +62,14 @@ public sealed record TeacherConfig
     /// </summary>
     public bool StackMaskNeighbours { get; init; }
     /// <summary>
+    /// T2 has its fourth task, distillation from a fixed random network on the object's appearance crop
+    /// (<see cref="RandomTargetDistillation"/>, component <see cref="TeacherModels.DistillationComponent"/>), whose
+    /// weights are <see cref="TeacherModels.DistillationFile"/>. Off for teachers trained before it existed (v24 and earlier).
+    /// </summary>
+    public bool T2Distillation { get; init; }
+    /// <summary>Epochs of the distillation task's predictor.</summary>
+    public int DistillationEpochs { get; init; } = 24;
+    /// <summary>
     /// Score objects whose box touches the frame edge too (they are never trained on). Off: such objects were the
     /// top-scoring normal objects of the held-out clips, and the sped-up validation ranks scoring them lower.
     /// </summary>
@@ -142,7 +150,7 @@ public sealed record ScoreRule(string Scale, string[] Components)
 /// one). A smooth function of the row, unlike the box's own height, which fragments and merged groups make noisy.
 /// NaN when the detector has no perspective model.</remarks>
 public sealed record RawComponents(float[] AppError, float[] MotionError, float[] AppLogit, float[] MotionLogit,
-    float[] MotionEnergy, float[] Speed, float[] ArrowOfTime, float[] Irregularity, float[] MiddleError);
+    float[] MotionEnergy, float[] Speed, float[] ArrowOfTime, float[] Irregularity, float[] MiddleError, float[] DistillationError);
 
 /// <summary>
 /// The two teachers' networks. T1 = appearance AE + motion AE + appearance and motion classifiers (normal vs
@@ -157,15 +165,24 @@ public sealed class TeacherModels : IDisposable
     public static readonly string[] T1Components = [.. T1ComponentsWithoutPerspective, "speed"];
     /// <summary>Components that exist only with the detector's perspective model.</summary>
     public static readonly string[] PerspectiveComponents = ["speed"];
+    /// <summary>T2's three proxy tasks of the multi-task network (every T2 has them).</summary>
     public static readonly string[] T2Components = ["arrow_of_time", "irregularity", "middle_error"];
+    /// <summary>T2's fourth task, present when <see cref="TeacherConfig.T2Distillation"/> is on.</summary>
+    public const string DistillationComponent = "distillation_error";
     public static readonly string[] WeightFiles = ["t1_app_ae.bin", "t1_motion_ae.bin", "t1_app_cls.bin", "t1_motion_cls.bin", "t2_multitask.bin"];
+    public const string DistillationFile = "t2_distillation.bin";
 
     public ConvAutoEncoder AppAe { get; }
     public ConvAutoEncoder MotionAe { get; }
     public CropClassifier AppClassifier { get; }
     public CropClassifier MotionClassifier { get; }
     public MultiTaskNetwork MultiTask { get; }
+    /// <summary>T2's distillation task; null when <see cref="TeacherConfig.T2Distillation"/> is off.</summary>
+    public RandomTargetDistillation? Distillation { get; }
     public TeacherConfig Config { get; set; }
+
+    /// <summary>T2's components in these teachers: its three tasks, and the distillation task's when it has one.</summary>
+    public string[] T2ComponentsInUse => Distillation is null ? T2Components : [.. T2Components, DistillationComponent];
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -183,20 +200,49 @@ public sealed class TeacherModels : IDisposable
         AppClassifier = new CropClassifier("app_cls", 2);
         MotionClassifier = new CropClassifier("motion_cls", 4);
         MultiTask = new MultiTaskNetwork("t2");
+        // Built last, with its own seed: the other networks are initialised as before it existed.
+        if (config.T2Distillation) Distillation = new RandomTargetDistillation("t2_distillation", config.Seed + 1);
     }
 
-    private torch.nn.Module[] Modules => [AppAe, MotionAe, AppClassifier, MotionClassifier, MultiTask];
+    private torch.nn.Module[] Modules => Distillation is null
+        ? [AppAe, MotionAe, AppClassifier, MotionClassifier, MultiTask]
+        : [AppAe, MotionAe, AppClassifier, MotionClassifier, MultiTask, Distillation];
+
+    /// <summary>The weight file of each of <see cref="Modules"/>, in order.</summary>
+    private string[] ModuleFiles => Distillation is null ? WeightFiles : [.. WeightFiles, DistillationFile];
 
     public void Eval() { foreach (var m in Modules) m.eval(); }
 
-    public static TeacherModels Load(string dir)
+    /// <summary>Loads trained teachers that have no distillation task yet and gives T2 a fresh, untrained one
+    /// (<see cref="TeacherConfig.T2Distillation"/> on); everything else is loaded as saved.</summary>
+    public static TeacherModels LoadAddingDistillation(string dir, int epochs)
+    {
+        var saved = ReadConfig(dir);
+        if (saved.T2Distillation) throw new InvalidOperationException($"the teachers in {dir} already have T2's distillation task");
+        return Load(dir, saved with { T2Distillation = true, DistillationEpochs = epochs }, skip: DistillationFile);
+    }
+
+    public static TeacherConfig ReadConfig(string dir)
     {
         string cfgPath = Path.Combine(dir, ConfigFile);
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"no trained teachers in {dir} (missing {ConfigFile}); run `./vad teachers train` first");
-        var cfg = JsonSerializer.Deserialize<TeacherConfig>(File.ReadAllText(cfgPath), Json) ?? throw new InvalidDataException($"{cfgPath}: empty");
+        return JsonSerializer.Deserialize<TeacherConfig>(File.ReadAllText(cfgPath), Json) ?? throw new InvalidDataException($"{cfgPath}: empty");
+    }
+
+    public static TeacherModels Load(string dir) => Load(dir, ReadConfig(dir), skip: null);
+
+    private static TeacherModels Load(string dir, TeacherConfig cfg, string? skip)
+    {
         var m = new TeacherModels(cfg);
         var mods = m.Modules;
-        for (int k = 0; k < mods.Length; k++) mods[k].load(Path.Combine(dir, WeightFiles[k]));
+        var files = m.ModuleFiles;
+        for (int k = 0; k < mods.Length; k++)
+        {
+            if (files[k] == skip) continue;
+            string path = Path.Combine(dir, files[k]);
+            if (!File.Exists(path)) throw new FileNotFoundException($"{dir}: {files[k]} missing ({ConfigFile} asks for it)");
+            mods[k].load(path);
+        }
         m.Eval();
         return m;
     }
@@ -215,9 +261,10 @@ public sealed class TeacherModels : IDisposable
     {
         Directory.CreateDirectory(dir);
         var mods = Modules;
-        for (int k = 0; k < mods.Length; k++) mods[k].save(Path.Combine(dir, WeightFiles[k]));
+        var modFiles = ModuleFiles;
+        for (int k = 0; k < mods.Length; k++) mods[k].save(Path.Combine(dir, modFiles[k]));
         File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
-        var files = WeightFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile)
+        var files = modFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile)
             .Where(f => File.Exists(Path.Combine(dir, f)))
             .ToDictionary(f => f, f => AnomalyMapCache.Sha256OfFile(Path.Combine(dir, f)));
         var manifest = new Dictionary<string, object>
@@ -244,7 +291,7 @@ public sealed class TeacherModels : IDisposable
     /// <summary>sha256 over a teacher's weight files, its config and the detector background (in that order).</summary>
     public static string WeightsHash(string dir, string teacher)
     {
-        var names = WeightFiles.Where(f => f.StartsWith(teacher + "_", StringComparison.Ordinal))
+        var names = WeightFiles.Append(DistillationFile).Where(f => f.StartsWith(teacher + "_", StringComparison.Ordinal))
             .Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile);
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var n in names)
@@ -289,7 +336,7 @@ public sealed class TeacherModels : IDisposable
         using var scope = torch.NewDisposeScope();
         float[] Arr(Tensor t) => t.to_type(ScalarType.Float32).data<float>().ToArray();
         float[] empty = [];
-        float[] ae = empty, me = empty, al = empty, ml = empty, en = empty, sp = empty, aot = empty, mi = empty, mid = empty;
+        float[] ae = empty, me = empty, al = empty, ml = empty, en = empty, sp = empty, aot = empty, mi = empty, mid = empty, dist = empty;
         if (t1)
         {
             var a = torch.tensor(app, new long[] { count, 1, InputSizes.Appearance, InputSizes.Appearance });
@@ -316,8 +363,14 @@ public sealed class TeacherModels : IDisposable
             var (nb, middle) = SplitStack(s);
             var pred = MultiTask.PredictMiddle(nb);
             mid = Arr((pred - middle).abs().flatten(1).mean(new long[] { 1 }));
+            if (Distillation is not null)
+            {
+                if (app.Length != count * InputSizes.Appearance * InputSizes.Appearance)
+                    throw new ArgumentException($"T2's distillation task needs the appearance crops: {app.Length} values for {count} objects");
+                dist = Arr(Distillation.forward(torch.tensor(app, new long[] { count, 1, InputSizes.Appearance, InputSizes.Appearance })));
+            }
         }
-        return new RawComponents(ae, me, al, ml, en, sp, aot, mi, mid);
+        return new RawComponents(ae, me, al, ml, en, sp, aot, mi, mid, dist);
     }
 
     public static float[] Component(RawComponents r, string name) => name switch
@@ -331,13 +384,14 @@ public sealed class TeacherModels : IDisposable
         "arrow_of_time" => r.ArrowOfTime,
         "irregularity" => r.Irregularity,
         "middle_error" => r.MiddleError,
+        DistillationComponent => r.DistillationError,
         _ => throw new ArgumentException(name),
     };
 
     /// <summary>Classifier-type components (logits): their evidence is the predicted probability of "abnormal".</summary>
     public static bool IsLogit(string component) => component is "app_logit" or "motion_logit" or "arrow_of_time" or "irregularity";
 
-    public static readonly string[] AllComponents = [.. T1Components, .. T2Components];
+    public static readonly string[] AllComponents = [.. T1Components, .. T2Components, DistillationComponent];
 
     /// <summary>Per object: the raw components in <see cref="AllComponents"/> order (NaN when not computed).</summary>
     public static float[][] PerObject(RawComponents r, int count)

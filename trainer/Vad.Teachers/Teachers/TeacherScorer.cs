@@ -46,10 +46,11 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         int a = InputSizes.Appearance * InputSizes.Appearance, m = 2 * InputSizes.Motion * InputSizes.Motion;
         int st = InputSizes.StackFrames * InputSizes.Stack * InputSizes.Stack;
         int done = 0;
+        bool needApp = t1 || (t2 && models.Distillation is not null); // T2's distillation task sees the appearance crop
         for (int start = 0; start < refs.Count; start += BatchObjects)
         {
             var batch = refs.Skip(start).Take(BatchObjects).ToList();
-            var app = new float[t1 ? batch.Count * a : 0];
+            var app = new float[needApp ? batch.Count * a : 0];
             var mot = new float[t1 ? batch.Count * m : 0];
             var stack = new float[t2 ? batch.Count * st : 0];
             var heights = t1 && _perspective is { } ph ? batch.Select(r => (float)ph.At(dets[r.Frame][r.Obj].Box.Bottom)).ToArray() : null;
@@ -57,11 +58,8 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             {
                 var (f, k) = batch[b];
                 var box = dets[f][k].Box;
-                if (t1)
-                {
-                    ObjectCrops.AppearanceInto(frames[f], box, InputSizes.Appearance, app.AsSpan(b * a, a));
-                    ObjectCrops.MotionInto(motion!, f, box, mot.AsSpan(b * m, m));
-                }
+                if (needApp) ObjectCrops.AppearanceInto(frames[f], box, InputSizes.Appearance, app.AsSpan(b * a, a));
+                if (t1) ObjectCrops.MotionInto(motion!, f, box, mot.AsSpan(b * m, m));
                 if (t2)
                 {
                     var mask = background is null ? null : NeighbourMask.For(background, neighbourBoxes[f], box);

@@ -308,10 +308,46 @@ public sealed class TeacherTrainer
         m.MultiTask.eval();
     }
 
-    private Dictionary<string, ComponentStats> Calibrate(TeacherModels m, List<TrainingObject> cal, ProgressContext ctx)
+    /// <summary>
+    /// T2's distillation task (<see cref="Networks.RandomTargetDistillation"/>): the target's feature normalisation from the
+    /// fitting objects' appearance crops, then the predictor trained to match it on them (flipped left-right at random, as
+    /// the auto-encoders see them) for <see cref="TeacherConfig.DistillationEpochs"/>; the other networks are not touched.
+    /// </summary>
+    public void TrainDistillation(TeacherModels m, List<TrainingObject> fit, ProgressContext ctx)
+    {
+        var d = m.Distillation ?? throw new InvalidOperationException("these teachers have no distillation task (t2_distillation off)");
+        using (var scope = torch.NewDisposeScope())
+            d.FitTargetNormalisation(torch.tensor(AppBatch(fit, Enumerable.Range(0, fit.Count).ToArray(), null), new long[] { fit.Count, 1, A, A }));
+        var opt = torch.optim.Adam(d.PredictorParameters(), _cfg.LearningRate);
+        int bs = _cfg.BatchSize, steps = (fit.Count + bs - 1) / bs;
+        var task = ctx.AddTask("T2 distillation (random target)", maxValue: _cfg.DistillationEpochs * steps);
+        d.train();
+        for (int e = 0; e < _cfg.DistillationEpochs; e++)
+        {
+            var order = Shuffled(fit.Count);
+            for (int s = 0; s < steps; s++)
+            {
+                var sel = order.Skip(s * bs).Take(bs).ToArray();
+                var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
+                using var scope = torch.NewDisposeScope();
+                var loss = d.forward(torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A })).mean();
+                opt.zero_grad();
+                loss.backward();
+                opt.step();
+                task.Increment(1);
+            }
+        }
+        d.eval();
+    }
+
+    /// <summary>Normal statistics of one component over the calibration objects (the others' are left as they are).</summary>
+    public static ComponentStats CalibrateComponent(TeacherModels m, List<TrainingObject> cal, string component, ProgressContext ctx) =>
+        Calibrate(m, cal, ctx)[component];
+
+    private static Dictionary<string, ComponentStats> Calibrate(TeacherModels m, List<TrainingObject> cal, ProgressContext ctx)
     {
         var task = ctx.AddTask("calibration (normal held-out clips)", maxValue: cal.Count);
-        var acc = TeacherModels.T1Components.Concat(TeacherModels.T2Components).ToDictionary(c => c, _ => new List<double>());
+        var acc = TeacherModels.AllComponents.ToDictionary(c => c, _ => new List<double>());
         int bs = 128;
         for (int s = 0; s < cal.Count; s += bs)
         {

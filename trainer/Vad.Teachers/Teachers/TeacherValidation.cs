@@ -106,7 +106,7 @@ public static class TeacherValidation
             return best!;
         }
         var t1Motion = Best([.. TeacherModels.T1Components.Where(models.Config.Stats.ContainsKey)]);
-        var t2 = Best(TeacherModels.T2Components, models.Config.T2PaperCombination);
+        var t2 = Best(models.T2ComponentsInUse, models.Config.T2PaperCombination);
         // The sped-up validation holds motion anomalies only, so appearance components cannot win there. The appearance
         // validation ranks them on their own; with T1AppearancePart, T1 is the paper's sum of an appearance part (chosen
         // there) and the motion part (chosen above). On by default since v14 (the sped-up validation is blind to appearance).
@@ -269,7 +269,8 @@ public static class TeacherValidation
             string name = TeacherModels.AllComponents[c];
             if (result.ContainsKey(name)) continue;
             var v = objs.Select(o => (double)o[c]).Where(x => !double.IsNaN(x)).ToArray();
-            if (v.Length == 0 && TeacherModels.PerspectiveComponents.Contains(name)) continue; // no perspective model: not a candidate
+            // No perspective model, or no distillation task: not a candidate.
+            if (v.Length == 0 && (TeacherModels.PerspectiveComponents.Contains(name) || name == TeacherModels.DistillationComponent)) continue;
             if (v.Length < 2) throw new InvalidOperationException($"too few normal objects ({v.Length}) to calibrate {name}");
             double mean = v.Average(), sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
             result[name] = new ComponentStats(mean, sd);
