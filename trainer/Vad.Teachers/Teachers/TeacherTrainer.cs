@@ -162,29 +162,41 @@ public sealed class TeacherTrainer
         }
     }
 
-    private void TrainAutoEncoders(TeacherModels m, List<TrainingObject> fit, ProgressContext ctx)
+    /// <summary>
+    /// Runs <paramref name="step"/> on minibatches of indices into <paramref name="count"/> objects: each epoch a new
+    /// shuffled order cut into batches of <paramref name="batch"/> (the last one shorter), one progress task for all.
+    /// </summary>
+    private void ForEachMinibatch(ProgressContext ctx, string description, int epochs, int count, int batch, Action<int[]> step)
     {
-        var opt = torch.optim.Adam(m.AppAe.parameters().Concat(m.MotionAe.parameters()), _cfg.LearningRate);
-        int bs = _cfg.BatchSize, steps = (fit.Count + bs - 1) / bs;
-        var task = ctx.AddTask("T1 auto-encoders", maxValue: _cfg.AutoEncoderEpochs * steps);
-        m.AppAe.train(); m.MotionAe.train();
-        for (int e = 0; e < _cfg.AutoEncoderEpochs; e++)
+        int steps = (count + batch - 1) / batch;
+        var task = ctx.AddTask(description, maxValue: epochs * steps);
+        for (int e = 0; e < epochs; e++)
         {
-            var order = Shuffled(fit.Count);
+            var order = Shuffled(count);
             for (int s = 0; s < steps; s++)
             {
-                var sel = order.Skip(s * bs).Take(bs).ToArray();
-                var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
-                using var scope = torch.NewDisposeScope();
-                var a = torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A });
-                var mo = torch.tensor(MotionBatch(fit, sel, flip), new long[] { sel.Length, 2, M, M });
-                var loss = torch.nn.functional.mse_loss(m.AppAe.forward(a), a) + torch.nn.functional.mse_loss(m.MotionAe.forward(mo), mo);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
+                step(order.Skip(s * batch).Take(batch).ToArray());
                 task.Increment(1);
             }
         }
+    }
+
+    private void TrainAutoEncoders(TeacherModels m, List<TrainingObject> fit, ProgressContext ctx)
+    {
+        var opt = torch.optim.Adam(m.AppAe.parameters().Concat(m.MotionAe.parameters()), _cfg.LearningRate);
+        int bs = _cfg.BatchSize;
+        m.AppAe.train(); m.MotionAe.train();
+        ForEachMinibatch(ctx, "T1 auto-encoders", _cfg.AutoEncoderEpochs, fit.Count, bs, sel =>
+        {
+            var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
+            using var scope = torch.NewDisposeScope();
+            var a = torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A });
+            var mo = torch.tensor(MotionBatch(fit, sel, flip), new long[] { sel.Length, 2, M, M });
+            var loss = torch.nn.functional.mse_loss(m.AppAe.forward(a), a) + torch.nn.functional.mse_loss(m.MotionAe.forward(mo), mo);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+        });
         m.AppAe.eval(); m.MotionAe.eval();
     }
 
@@ -228,33 +240,24 @@ public sealed class TeacherTrainer
     private void TrainClassifiers(TeacherModels m, List<TrainingObject> fit, ProgressContext ctx)
     {
         var opt = torch.optim.Adam(m.AppClassifier.parameters().Concat(m.MotionClassifier.parameters()), _cfg.LearningRate);
-        int half = _cfg.BatchSize / 2, steps = (fit.Count + half - 1) / half;
-        var task = ctx.AddTask("T1 classifiers (normal vs pseudo-abnormal)", maxValue: _cfg.ClassifierEpochs * steps);
+        int half = _cfg.BatchSize / 2;
         m.AppClassifier.train(); m.MotionClassifier.train();
-        for (int e = 0; e < _cfg.ClassifierEpochs; e++)
+        ForEachMinibatch(ctx, "T1 classifiers (normal vs pseudo-abnormal)", _cfg.ClassifierEpochs, fit.Count, half, sel =>
         {
-            var order = Shuffled(fit.Count);
-            for (int s = 0; s < steps; s++)
-            {
-                var sel = order.Skip(s * half).Take(half).ToArray();
-                var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
-                var (pa, pm) = PseudoAnomalies(fit, sel.Length);
-                int bn = 2 * sel.Length;
-                using var scope = torch.NewDisposeScope();
-                var a = torch.cat(new[] { torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A }), torch.tensor(pa, new long[] { sel.Length, 1, A, A }) }, 0);
-                var mo = torch.cat(new[] { torch.tensor(MotionBatch(fit, sel, flip), new long[] { sel.Length, 2, M, M }), torch.tensor(pm, new long[] { sel.Length, 2, M, M }) }, 0);
-                var y = torch.cat(new[] { torch.zeros(sel.Length), torch.ones(sel.Length) }, 0);
-                Tensor ar, mr;
-                using (torch.no_grad()) { ar = m.AppAe.forward(a); mr = m.MotionAe.forward(mo); }
-                var loss = torch.nn.functional.binary_cross_entropy_with_logits(m.AppClassifier.forward(TeacherModels.ClassifierInput(a, ar)), y)
-                         + torch.nn.functional.binary_cross_entropy_with_logits(m.MotionClassifier.forward(TeacherModels.ClassifierInput(mo, mr)), y);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                task.Increment(1);
-                _ = bn;
-            }
-        }
+            var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
+            var (pa, pm) = PseudoAnomalies(fit, sel.Length);
+            using var scope = torch.NewDisposeScope();
+            var a = torch.cat(new[] { torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A }), torch.tensor(pa, new long[] { sel.Length, 1, A, A }) }, 0);
+            var mo = torch.cat(new[] { torch.tensor(MotionBatch(fit, sel, flip), new long[] { sel.Length, 2, M, M }), torch.tensor(pm, new long[] { sel.Length, 2, M, M }) }, 0);
+            var y = torch.cat(new[] { torch.zeros(sel.Length), torch.ones(sel.Length) }, 0);
+            Tensor ar, mr;
+            using (torch.no_grad()) { ar = m.AppAe.forward(a); mr = m.MotionAe.forward(mo); }
+            var loss = torch.nn.functional.binary_cross_entropy_with_logits(m.AppClassifier.forward(TeacherModels.ClassifierInput(a, ar)), y)
+                     + torch.nn.functional.binary_cross_entropy_with_logits(m.MotionClassifier.forward(TeacherModels.ClassifierInput(mo, mr)), y);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+        });
         m.AppClassifier.eval(); m.MotionClassifier.eval();
     }
 
@@ -265,46 +268,39 @@ public sealed class TeacherTrainer
     private void TrainMultiTask(TeacherModels m, List<TrainingObject> fit, ProgressContext ctx)
     {
         var opt = torch.optim.Adam(m.MultiTask.parameters(), _cfg.LearningRate);
-        int q = _cfg.BatchSize / 2, steps = (fit.Count + q - 1) / q;
-        var task = ctx.AddTask("T2 multi-task (arrow of time, irregularity, middle box)", maxValue: _cfg.MultiTaskEpochs * steps);
+        int q = _cfg.BatchSize / 2;
         m.MultiTask.train();
         int n = F * S * S;
-        for (int e = 0; e < _cfg.MultiTaskEpochs; e++)
+        ForEachMinibatch(ctx, "T2 multi-task (arrow of time, irregularity, middle box)", _cfg.MultiTaskEpochs, fit.Count, q, sel =>
         {
-            var order = Shuffled(fit.Count);
-            for (int s = 0; s < steps; s++)
+            int b = sel.Length;
+            // rows: [0,b) forward consecutive, [b,2b) reversed consecutive, [2b,3b) skipped (random direction)
+            var x = new float[3 * b * n];
+            var aot = new float[2 * b];
+            var irr = new float[3 * b];
+            for (int k = 0; k < b; k++)
             {
-                var sel = order.Skip(s * q).Take(q).ToArray();
-                int b = sel.Length;
-                // rows: [0,b) forward consecutive, [b,2b) reversed consecutive, [2b,3b) skipped (random direction)
-                var x = new float[3 * b * n];
-                var aot = new float[2 * b];
-                var irr = new float[3 * b];
-                for (int k = 0; k < b; k++)
-                {
-                    var o = fit[sel[k]];
-                    StackInto(o, 1, false, x.AsSpan(k * n, n));
-                    StackInto(o, 1, true, x.AsSpan((b + k) * n, n));
-                    if (_rng.Next(2) == 0) StackInto(o, 2 + _rng.Next(2), _rng.Next(2) == 1, x.AsSpan((2 * b + k) * n, n));
-                    else IrregularStackInto(o, x.AsSpan((2 * b + k) * n, n));
-                    aot[b + k] = 1f;
-                    irr[2 * b + k] = 1f;
-                }
-                using var scope = torch.NewDisposeScope();
-                var stack = torch.tensor(x, new long[] { 3 * b, F, S, S });
-                var (aotL, irrL) = m.MultiTask.forward(stack.unsqueeze(1));
-                var fwd = stack.narrow(0, 0, b);
-                var (nb, mid) = TeacherModels.SplitStack(fwd);
-                var pred = m.MultiTask.PredictMiddle(nb);
-                var loss = torch.nn.functional.binary_cross_entropy_with_logits(aotL.narrow(0, 0, 2 * b), torch.tensor(aot))
-                         + torch.nn.functional.binary_cross_entropy_with_logits(irrL, torch.tensor(irr))
-                         + torch.nn.functional.l1_loss(pred, mid);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                task.Increment(1);
+                var o = fit[sel[k]];
+                StackInto(o, 1, false, x.AsSpan(k * n, n));
+                StackInto(o, 1, true, x.AsSpan((b + k) * n, n));
+                if (_rng.Next(2) == 0) StackInto(o, 2 + _rng.Next(2), _rng.Next(2) == 1, x.AsSpan((2 * b + k) * n, n));
+                else IrregularStackInto(o, x.AsSpan((2 * b + k) * n, n));
+                aot[b + k] = 1f;
+                irr[2 * b + k] = 1f;
             }
-        }
+            using var scope = torch.NewDisposeScope();
+            var stack = torch.tensor(x, new long[] { 3 * b, F, S, S });
+            var (aotL, irrL) = m.MultiTask.forward(stack.unsqueeze(1));
+            var fwd = stack.narrow(0, 0, b);
+            var (nb, mid) = TeacherModels.SplitStack(fwd);
+            var pred = m.MultiTask.PredictMiddle(nb);
+            var loss = torch.nn.functional.binary_cross_entropy_with_logits(aotL.narrow(0, 0, 2 * b), torch.tensor(aot))
+                     + torch.nn.functional.binary_cross_entropy_with_logits(irrL, torch.tensor(irr))
+                     + torch.nn.functional.l1_loss(pred, mid);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+        });
         m.MultiTask.eval();
     }
 
@@ -319,24 +315,17 @@ public sealed class TeacherTrainer
         using (var scope = torch.NewDisposeScope())
             d.FitTargetNormalisation(torch.tensor(AppBatch(fit, Enumerable.Range(0, fit.Count).ToArray(), null), new long[] { fit.Count, 1, A, A }));
         var opt = torch.optim.Adam(d.PredictorParameters(), _cfg.LearningRate);
-        int bs = _cfg.BatchSize, steps = (fit.Count + bs - 1) / bs;
-        var task = ctx.AddTask("T2 distillation (random target)", maxValue: _cfg.DistillationEpochs * steps);
+        int bs = _cfg.BatchSize;
         d.train();
-        for (int e = 0; e < _cfg.DistillationEpochs; e++)
+        ForEachMinibatch(ctx, "T2 distillation (random target)", _cfg.DistillationEpochs, fit.Count, bs, sel =>
         {
-            var order = Shuffled(fit.Count);
-            for (int s = 0; s < steps; s++)
-            {
-                var sel = order.Skip(s * bs).Take(bs).ToArray();
-                var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
-                using var scope = torch.NewDisposeScope();
-                var loss = d.forward(torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A })).mean();
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                task.Increment(1);
-            }
-        }
+            var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
+            using var scope = torch.NewDisposeScope();
+            var loss = d.forward(torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A })).mean();
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+        });
         d.eval();
     }
 
