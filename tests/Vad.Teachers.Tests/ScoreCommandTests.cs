@@ -79,6 +79,28 @@ public sealed class ScoreCommandTests
 
     // Same class as above: Spectre progress cannot run twice at once.
     [Fact]
+    public void One_teacher_alone_scores_exactly_as_when_both_are_scored_and_writes_only_its_own_files()
+    {
+        string models = TestData.CommittedTeachers;
+        string root = TestData.TempDir();
+        TestData.CopyClip(root, "training", "02", first: 40, count: 12);
+        string both = Path.Combine(root, "both"), alone = Path.Combine(root, "alone");
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--out", both, "--models", models]));
+        Assert.Equal(0, Program.Main(["score", "--dataset", root, "--split", "train", "--out", alone, "--models", models, "--teachers", "t2"]));
+        var expected = File.ReadAllLines(Path.Combine(both, "t2", "02.txt"));
+        Assert.Contains(expected, l => l != "0"); // people walk in this clip: the comparison is not of empty frames
+        Assert.Equal(expected, File.ReadAllLines(Path.Combine(alone, "t2", "02.txt")));
+        var mapsBoth = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(both, "t2", "train", "02"));
+        var mapsAlone = Vad.Core.Maps.AnomalyMapCache.Read(Vad.Core.Maps.AnomalyMapCache.VideoPath(alone, "t2", "train", "02"));
+        Assert.Equal(mapsBoth.Frames.Select(f => f.Score), mapsAlone.Frames.Select(f => f.Score));
+        Assert.False(Directory.Exists(Path.Combine(alone, "t1")));
+        Assert.False(File.Exists(Vad.Core.Maps.AnomalyMapCache.VideoPath(alone, "t1", "train", "02")));
+        Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--out", alone, "--models", models, "--teachers", "t3"]));
+        Assert.Equal(2, Program.Main(["score", "--dataset", root, "--split", "train", "--out", alone, "--models", models, "--teachers", "t2", "--dump-objects", Path.Combine(root, "o.csv")]));
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public void Validate_local_scores_altered_frames_against_the_filmed_ones_and_writes_its_json()
     {
         string models = TestData.CommittedTeachers;

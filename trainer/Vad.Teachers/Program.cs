@@ -71,6 +71,7 @@ public static class Program
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
                                    cached as split <split>-xF)] [--region top|bottom (only that half of the frame is
                                    sped up, the other half plays normally: split <split>-xF-top|bottom)]
+                                  [--teachers t1,t2 (score only the ones named; default both)]
                vad teachers add-distillation --dataset DIR --out DIR [--models DIR] [--epochs 24]
                                   (copy trained teachers and give T2 its fourth task, distillation from a fixed random
                                    network on the appearance crop; only that predictor is trained, then run select)
@@ -198,7 +199,12 @@ public static class Program
         string? dumpObjects = a.Get("dump-objects");
         double speedup = a.GetDouble("speedup", 1);
         string regionArg = a.GetOr("region", "frame");
+        var teacherArg = a.GetAll("teachers");
         a.RejectUnknown();
+        // One teacher alone, e.g. T2 after only T2 was retrained: T2 needs no optical flow, the costliest step.
+        string[] scored = teacherArg.Count == 0 ? ["t1", "t2"] : teacherArg.Distinct().ToArray();
+        if (scored.Any(t => t is not ("t1" or "t2"))) throw new CommandArgsException("--teachers: t1, t2 or t1,t2");
+        if (dumpObjects is not null && scored.Length < 2) throw new CommandArgsException("--dump-objects needs both teachers (its rows hold both scores)");
         if (!(speedup >= 1) || double.IsInfinity(speedup)) throw new CommandArgsException("--speedup must be a number >= 1");
         SpeedRegion region;
         try { region = PlaybackSpeed.ParseRegion(regionArg); }
@@ -215,7 +221,7 @@ public static class Program
         var clips = Clips.List(dataset, split, videos.ToList());
         var failures = new List<string>();
         var hashes = new Dictionary<string, string> { ["t1"] = TeacherModels.WeightsHash(models, "t1"), ["t2"] = TeacherModels.WeightsHash(models, "t2") };
-        foreach (var t in new[] { "t1", "t2" })
+        foreach (var t in scored)
         {
             Directory.CreateDirectory(Path.Combine(outDir, t));
             AnomalyMapCache.WriteManifest(AnomalyMapCache.TeacherDir(cache, t), new AnomalyMapManifest
@@ -255,10 +261,10 @@ public static class Program
                             composites.Add(m);
                             return m;
                         });
-                        var result = scorer.ScoreFrames(frames, true, true, n => task.Increment(n));
+                        var result = scorer.ScoreFrames(frames, scored.Contains("t1"), scored.Contains("t2"), n => task.Increment(n));
                         int w = frames[0].Width, h = frames[0].Height;
                         if (dumpObjects is not null) DumpObjects(dumpObjects, cacheSplit, clip.Name, result);
-                        foreach (var t in new[] { "t1", "t2" })
+                        foreach (var t in scored)
                         {
                             var maps = TeacherScorer.Maps(result, t, w, h, resolutions);
                             AnomalyMapCache.Write(AnomalyMapCache.VideoPath(cache, t, cacheSplit, clip.Name), new AnomalyMapHeader
@@ -286,7 +292,7 @@ public static class Program
             foreach (var f in failures) Console.Error.WriteLine("  " + f);
             return 1;
         }
-        AnsiConsole.MarkupLine($"scored {clips.Count} clip(s): scores in {Path.Combine(outDir, "t1")} and {Path.Combine(outDir, "t2")}, maps in {Path.Combine(cache, "maps")}");
+        AnsiConsole.MarkupLine($"scored {clips.Count} clip(s): scores in {string.Join(" and ", scored.Select(t => Path.Combine(outDir, t)))}, maps in {Path.Combine(cache, "maps")}");
         return 0;
     }
 

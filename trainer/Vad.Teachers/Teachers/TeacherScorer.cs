@@ -27,6 +27,8 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         var truncated = new bool[frames.Count][];
         var refs = new List<(int Frame, int Obj)>();
         bool t1Truncated = t1 && models.Config.ScoresTruncated("t1"), t2Truncated = t2 && models.Config.ScoresTruncated("t2");
+        // The objects (and so the tracks that smooth the scores) do not depend on which teachers are asked for.
+        bool keepTruncated = models.Config.ScoresTruncated("t1") || models.Config.ScoresTruncated("t2");
         // Every detection is a neighbour to mask, scored or not (as in training).
         var neighbourBoxes = new IReadOnlyList<Rect>[frames.Count];
         var background = t2 && models.Config.StackMaskNeighbours ? TeacherTrainer.NeighbourBackground(detector) : null;
@@ -35,7 +37,7 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
             int w = frames[i].Width, h = frames[i].Height;
             var all = detector.Detect(frames[i]);
             if (background is not null) neighbourBoxes[i] = all.Select(o => o.Box).ToList();
-            dets[i] = all.Where(o => t1Truncated || t2Truncated || !ObjectCrops.IsTruncated(o.Box, w, h)).ToList();
+            dets[i] = all.Where(o => keepTruncated || !ObjectCrops.IsTruncated(o.Box, w, h)).ToList();
             truncated[i] = dets[i].Select(o => ObjectCrops.IsTruncated(o.Box, w, h)).ToArray();
             for (int k = 0; k < dets[i].Count; k++) refs.Add((i, k));
         }
