@@ -104,6 +104,8 @@ public sealed class NeighbourMaskTests
         var frames = Clips.LoadGray(clip, maxFrames: 10);
         try
         {
+            // Both settings explicit: the committed teachers (v31 on) mask by default.
+            models.Config = models.Config with { StackMaskNeighbours = false };
             var plain = new TeacherScorer(models, detector).ScoreFrames(frames, t1: true, t2: true);
             models.Config = models.Config with { StackMaskNeighbours = true };
             var masked = new TeacherScorer(models, detector).ScoreFrames(frames, t1: true, t2: true);
