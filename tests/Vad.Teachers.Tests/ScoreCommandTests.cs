@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using Vad.Teachers.Data;
 using Vad.Teachers.Detection;
 using Vad.Teachers.Teachers;
 using Xunit;
@@ -230,6 +231,66 @@ public sealed class ScoreCommandTests
         Directory.Delete(root, true);
     }
 
+
+    [Fact]
+    public void A_T2_seed_ensemble_scores_each_object_with_the_mean_of_its_members_object_scores()
+    {
+        string models = TestData.CommittedTeachers;
+        string root = TestData.TempDir();
+        // A second "seed": the committed T2 network under another seed and another rule, so its scores differ.
+        string other = Path.Combine(root, "seed99");
+        Directory.CreateDirectory(other);
+        foreach (var f in Directory.GetFiles(models)) File.Copy(f, Path.Combine(other, Path.GetFileName(f)));
+        var otherCfg = TeacherModels.ReadConfig(models) with { Seed = 99, T2Rule = new ScoreRule("z", ["middle_error"]) };
+        File.WriteAllText(Path.Combine(other, TeacherModels.ConfigFile), System.Text.Json.JsonSerializer.Serialize(otherCfg, TeacherModels.Json));
+        string joined = Path.Combine(root, "joined");
+        Assert.Equal(0, Program.Main(["t2-ensemble", "--models", models, "--members", other, "--out", joined]));
+
+        using var single = TeacherModels.Load(models);
+        using var second = TeacherModels.Load(other);
+        using var ensemble = TeacherModels.Load(joined);
+        Assert.Equal(["t2_members/seed99"], ensemble.Config.T2Members);
+        Assert.Single(ensemble.T2MemberModels);
+        // Unsmoothed, so the mean is exact per object (smoothing is applied once, after the mean).
+        foreach (var m in new[] { single, second, ensemble }) m.Config = m.Config with { T2Smoothing = TrackSmoothing.None };
+        using var detector = DetectorFactory.Create(single.Config.Detector, models);
+        var clip = Clips.List(TestData.Ped2, "train", ["02"]).Single();
+        var frames = Clips.LoadGray(clip, maxFrames: 6);
+        try
+        {
+            var a = new TeacherScorer(single, detector).ScoreFrames(frames, t1: false, t2: true);
+            var b = new TeacherScorer(second, detector).ScoreFrames(frames, t1: false, t2: true);
+            var e = new TeacherScorer(ensemble, detector).ScoreFrames(frames, t1: false, t2: true);
+            int objects = 0, differ = 0;
+            for (int f = 0; f < frames.Length; f++)
+                for (int k = 0; k < e[f].T2.Length; k++)
+                {
+                    if (float.IsNaN(a[f].T2[k])) { Assert.True(float.IsNaN(e[f].T2[k])); continue; }
+                    objects++;
+                    if (Math.Abs(a[f].T2[k] - b[f].T2[k]) > 1e-3) differ++;
+                    Assert.Equal((a[f].T2[k] + b[f].T2[k]) / 2, e[f].T2[k], 1e-6);
+                }
+            Assert.True(objects > 10, $"{objects} objects");
+            Assert.True(differ > objects / 2, $"the two members differ on only {differ} of {objects} objects");
+        }
+        finally { foreach (var m in frames) m.Dispose(); }
+        // The networks are copied as they were; T2's hash covers the members; the manifest lists their files and says how it was made.
+        foreach (var f in TeacherModels.WeightFiles)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(models, f)), File.ReadAllBytes(Path.Combine(joined, f)));
+        Assert.NotEqual(TeacherModels.WeightsHash(models, "t2"), TeacherModels.WeightsHash(joined, "t2"));
+        string manifest = File.ReadAllText(Path.Combine(joined, TeacherModels.ManifestFile));
+        Assert.Contains("t2_members/seed99/t2_multitask.bin", manifest);
+        Assert.Contains("t2-ensemble", TeacherModels.SavedCommand(joined));
+        // Refused: the same seed twice, a member that cuts its crops differently, re-selecting or extending an ensemble.
+        Assert.Equal(2, Program.Main(["t2-ensemble", "--models", models, "--members", models, "--out", Path.Combine(root, "x")]));
+        var unmasked = otherCfg with { Seed = 98, StackMaskNeighbours = !otherCfg.StackMaskNeighbours };
+        File.WriteAllText(Path.Combine(other, TeacherModels.ConfigFile), System.Text.Json.JsonSerializer.Serialize(unmasked, TeacherModels.Json));
+        Assert.Equal(2, Program.Main(["t2-ensemble", "--models", models, "--members", other, "--out", Path.Combine(root, "y")]));
+        Assert.False(Directory.Exists(Path.Combine(root, "y")), "refused before anything is written");
+        Assert.NotEqual(0, Program.Main(["select", "--dataset", TestData.Ped2, "--models", joined]));
+        Assert.NotEqual(0, Program.Main(["t2-ensemble", "--models", joined, "--members", other, "--out", Path.Combine(root, "z")]));
+        Directory.Delete(root, true);
+    }
 }
 
 /// <summary>Bad calibration or group-statistics options fail at once, with a message naming the option.</summary>

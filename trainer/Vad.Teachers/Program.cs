@@ -38,6 +38,7 @@ public static class Program
                 "add-distillation" => AddDistillation(rest),
                 "detector" => Detector(rest),
                 "ensemble" => Ensemble(rest),
+                "t2-ensemble" => T2Ensemble(rest),
                 "validate-local" => LocalValidation.Run(rest),
                 "make-local" => LocalPseudoAnomalyDataset.Run(rest),
                 "make-crowded" => CrowdedNormalDataset.Run(rest),
@@ -49,7 +50,7 @@ public static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is DetectorException or FileNotFoundException or DirectoryNotFoundException or ClipReadException or ArgumentException)
+        catch (Exception e) when (e is DetectorException or FileNotFoundException or DirectoryNotFoundException or ClipReadException or ArgumentException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
@@ -79,6 +80,9 @@ public static class Program
                                   [--detector background|hog|onnx:PATH]
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
                vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
+               vad teachers t2-ensemble --models DIR --members DIR2,DIR3 --out DIR
+                                  (T2 as a seed ensemble: copy the teachers in --models and add the T2 networks of the
+                                   other folders, each selected on its own; T2's object score = mean of theirs)
                vad teachers select --dataset DIR [--models DIR] [--t1-appearance yes|no] [--score-truncated yes|no]
                                   [--t2-paper-combination yes|no] [--group-stats yes|no]
                                   [--group-stats-from train|calibration (clips the group-window statistics come
@@ -375,6 +379,7 @@ public static class Program
         if (epochs < 1) throw new CommandArgsException("--epochs must be at least 1");
         if (Path.GetFullPath(models).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/')) throw new CommandArgsException("--out must differ from --models");
         if (!File.Exists(Path.Combine(models, TeacherModels.ConfigFile))) throw new CommandArgsException($"no trained teachers in {models}");
+        TeacherModels.RejectT2Ensemble(models, "teachers add-distillation");
         if (TeacherModels.ReadConfig(models).T2Distillation) throw new CommandArgsException($"the teachers in {models} already have T2's distillation task");
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
@@ -405,6 +410,63 @@ public static class Program
         return 0;
     }
 
+    /// <summary>T2 as a seed ensemble: the teachers in --models (T1, detector, this T2) plus the T2 networks of the
+    /// --members folders, copied under t2_members/ with their own configs.</summary>
+    private static int T2Ensemble(string[] argv)
+    {
+        var a = new CommandArgs(argv);
+        string models = a.Require("models"), outDir = a.Require("out");
+        var members = a.GetAll("members");
+        a.RejectUnknown();
+        if (members.Count == 0) throw new CommandArgsException("--members needs at least one folder of trained teachers");
+        string Full(string d) => Path.GetFullPath(d).TrimEnd('/');
+        if (members.Append(models).Any(d => Full(d) == Full(outDir))) throw new CommandArgsException("--out must differ from --models and --members");
+        if (members.Append(models).Select(Full).Distinct().Count() != members.Count + 1) throw new CommandArgsException("--models and --members name the same folder twice");
+        foreach (var d in members.Append(models))
+        {
+            if (!File.Exists(Path.Combine(d, TeacherModels.ConfigFile))) throw new CommandArgsException($"no trained teachers in {d}");
+            TeacherModels.RejectT2Ensemble(d, "teachers t2-ensemble");
+        }
+        var owner = TeacherModels.ReadConfig(models);
+        foreach (var d in members)
+            if (TeacherModels.ReadConfig(d) is var c && (c.StackMaskNeighbours != owner.StackMaskNeighbours || c.StackMinSide != owner.StackMinSide))
+                throw new CommandArgsException($"{d} cuts T2's crops differently (mask neighbours {c.StackMaskNeighbours}, min side {c.StackMinSide}) "
+                    + $"from {models} ({owner.StackMaskNeighbours}, {owner.StackMinSide}): the members of a seed ensemble share one crop per object");
+        var seeds = members.Prepend(models).Select(d => TeacherModels.ReadConfig(d).Seed).ToList();
+        if (seeds.Distinct().Count() != seeds.Count) throw new CommandArgsException($"the T2 networks share a seed ({string.Join(",", seeds)}): a seed ensemble needs different seeds");
+        Directory.CreateDirectory(outDir);
+        foreach (var f in Directory.GetFiles(models)) File.Copy(f, Path.Combine(outDir, Path.GetFileName(f)), overwrite: true);
+        var names = new List<string>();
+        foreach (var d in members)
+        {
+            string name = Path.Combine(TeacherModels.T2MembersFolder, $"seed{TeacherModels.ReadConfig(d).Seed}");
+            string target = Path.Combine(outDir, name);
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.CreateDirectory(target);
+            foreach (var f in TeacherModels.T2MemberFiles(d)) File.Copy(Path.Combine(d, f), Path.Combine(target, f));
+            names.Add(name);
+        }
+        var cfg = TeacherModels.ReadConfig(outDir) with { T2Members = [.. names] };
+        File.WriteAllText(Path.Combine(outDir, TeacherModels.ConfigFile), JsonSerializer.Serialize(cfg, TeacherModels.Json));
+        Vad.Torch.TorchRuntime.EnsureLoaded();
+        using var teachers = TeacherModels.Load(outDir); // checks every member loads and cuts its crops the same way
+        string command = $"./vad teachers t2-ensemble --models {models} --members {string.Join(",", members)} --out {outDir}";
+        string? before = TeacherModels.SavedCommand(models);
+        string dataset = ManifestDataset(models);
+        teachers.Save(outDir, dataset, before is null ? command : $"{before}; then T2 joined with seeds {string.Join(",", seeds.Skip(1))}: {command}");
+        AnsiConsole.MarkupLine(Markup.Escape($"T2 seed ensemble of seeds {string.Join(",", seeds)} -> {outDir} (T2 rules: "
+            + string.Join("; ", teachers.T2MemberModels.Prepend(teachers).Select(n => $"seed {n.Config.Seed} {n.Config.T2Rule}")) + ")"));
+        return 0;
+    }
+
+    private static string ManifestDataset(string dir)
+    {
+        string p = Path.Combine(dir, TeacherModels.ManifestFile);
+        if (!File.Exists(p)) return "";
+        using var doc = JsonDocument.Parse(File.ReadAllText(p));
+        return doc.RootElement.TryGetProperty("dataset", out var d) ? d.GetString() ?? "" : "";
+    }
+
     /// <summary>Re-runs the rule selection (validation on held-out training clips) for trained teachers.</summary>
     private static int Select(string[] argv)
     {
@@ -430,6 +492,7 @@ public static class Program
             throw new CommandArgsException("--in-context-edges needs --validation in-context");
         if (inContextKinds is not null && validation != TeacherConfig.InContextValidation)
             throw new CommandArgsException("--in-context-kinds needs --validation in-context");
+        TeacherModels.RejectT2Ensemble(models, "teachers select");
         Vad.Torch.TorchRuntime.EnsureLoaded();
         TorchSharp.torch.set_num_threads(2);
         using var teachers = TeacherModels.Load(models);

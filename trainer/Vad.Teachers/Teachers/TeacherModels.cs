@@ -127,6 +127,13 @@ public sealed record TeacherConfig
     /// <summary>Frame-level AUC of each candidate rule on the validation (<see cref="Validation"/>).</summary>
     public Dictionary<string, double> ValidationAuc { get; init; } = new();
     public int[] Resolutions { get; init; } = AnomalyMapCache.DefaultResolutions;
+    /// <summary>
+    /// T2 as a seed ensemble: folders (relative to these teachers', under <see cref="TeacherModels.T2MembersFolder"/>)
+    /// of further T2 networks, each with its own weights and teachers.json (its own statistics and rule, from its own
+    /// `select`). T2's object score is then the mean of this T2's and every member's object score, before the track
+    /// smoothing of this config. Empty: T2 is one network (teachers up to v31).
+    /// </summary>
+    public string[] T2Members { get; init; } = [];
 }
 
 /// <summary>
@@ -213,6 +220,12 @@ public sealed class TeacherModels : IDisposable
 
     public void Eval() { foreach (var m in Modules) m.eval(); }
 
+    /// <summary>Where a seed ensemble's further T2 networks live inside the teachers' folder.</summary>
+    public const string T2MembersFolder = "t2_members";
+    /// <summary>The further T2 networks of a seed ensemble (<see cref="TeacherConfig.T2Members"/>); empty for one T2.
+    /// Only their T2 networks are loaded.</summary>
+    public IReadOnlyList<TeacherModels> T2MemberModels { get; private set; } = [];
+
     /// <summary>Loads trained teachers that have no distillation task yet and gives T2 a fresh, untrained one
     /// (<see cref="TeacherConfig.T2Distillation"/> on); everything else is loaded as saved.</summary>
     public static TeacherModels LoadAddingDistillation(string dir, int epochs)
@@ -244,7 +257,41 @@ public sealed class TeacherModels : IDisposable
             mods[k].load(path);
         }
         m.Eval();
+        m.T2MemberModels = [.. cfg.T2Members.Select(member => LoadT2Member(dir, member, cfg))];
         return m;
+    }
+
+    /// <summary>One further T2 network of a seed ensemble, checked to build its crops as <paramref name="owner"/> does
+    /// (the crops are cut once per object and shared).</summary>
+    private static TeacherModels LoadT2Member(string dir, string member, TeacherConfig owner)
+    {
+        string path = Path.Combine(dir, member);
+        var cfg = ReadConfig(path);
+        if (cfg.T2Members.Length > 0) throw new InvalidDataException($"{path}: a T2 member has members of its own");
+        if (cfg.StackMaskNeighbours != owner.StackMaskNeighbours || cfg.StackMinSide != owner.StackMinSide)
+            throw new InvalidDataException($"{path}: T2 member cuts its crops differently (mask neighbours {cfg.StackMaskNeighbours}, "
+                + $"min side {cfg.StackMinSide}) from the teachers in {dir} ({owner.StackMaskNeighbours}, {owner.StackMinSide})");
+        var m = new TeacherModels(cfg);
+        foreach (var (module, file) in m.Modules.Zip(m.ModuleFiles).Where(p => p.Second.StartsWith("t2_", StringComparison.Ordinal)))
+        {
+            string f = Path.Combine(path, file);
+            if (!File.Exists(f)) throw new FileNotFoundException($"{path}: {file} missing (T2 member of {dir})");
+            module.load(f);
+        }
+        m.Eval();
+        return m;
+    }
+
+    /// <summary>The files of a T2 network (its weights and config) that make it a member of a seed ensemble.</summary>
+    public static string[] T2MemberFiles(string dir) =>
+        [.. WeightFiles.Append(DistillationFile).Where(f => f.StartsWith("t2_", StringComparison.Ordinal)).Append(ConfigFile)
+            .Where(f => File.Exists(Path.Combine(dir, f)))];
+
+    /// <summary>Fails clearly where a command would change one network of a seed ensemble without the others.</summary>
+    public static void RejectT2Ensemble(string dir, string command)
+    {
+        if (ReadConfig(dir).T2Members.Length > 0)
+            throw new ArgumentException($"{dir} holds a T2 seed ensemble: `{command}` works on single teachers; run it on the members before joining them");
     }
 
     /// <summary>Loads T1's four networks from a trained model directory (T2 keeps its fresh weights).</summary>
@@ -266,6 +313,7 @@ public sealed class TeacherModels : IDisposable
         File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
         var files = modFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile)
             .Where(f => File.Exists(Path.Combine(dir, f)))
+            .Concat(Config.T2Members.SelectMany(member => T2MemberFiles(Path.Combine(dir, member)).Select(f => Path.Combine(member, f))))
             .ToDictionary(f => f, f => AnomalyMapCache.Sha256OfFile(Path.Combine(dir, f)));
         var manifest = new Dictionary<string, object>
         {
@@ -299,6 +347,9 @@ public sealed class TeacherModels : IDisposable
             string p = Path.Combine(dir, n);
             if (File.Exists(p)) sha.AppendData(File.ReadAllBytes(p));
         }
+        if (teacher == "t2" && File.Exists(Path.Combine(dir, ConfigFile)))
+            foreach (var member in ReadConfig(dir).T2Members)
+                foreach (var f in T2MemberFiles(Path.Combine(dir, member))) sha.AppendData(File.ReadAllBytes(Path.Combine(dir, member, f)));
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
@@ -478,5 +529,9 @@ public sealed class TeacherModels : IDisposable
         return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
     }
 
-    public void Dispose() { foreach (var m in Modules) m.Dispose(); }
+    public void Dispose()
+    {
+        foreach (var m in Modules) m.Dispose();
+        foreach (var member in T2MemberModels) member.Dispose();
+    }
 }

@@ -48,7 +48,8 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         int a = InputSizes.Appearance * InputSizes.Appearance, m = 2 * InputSizes.Motion * InputSizes.Motion;
         int st = InputSizes.StackFrames * InputSizes.Stack * InputSizes.Stack;
         int done = 0;
-        bool needApp = t1 || (t2 && models.Distillation is not null); // T2's distillation task sees the appearance crop
+        // T2's distillation task sees the appearance crop
+        bool needApp = t1 || (t2 && models.T2MemberModels.Prepend(models).Any(n => n.Distillation is not null));
         for (int start = 0; start < refs.Count; start += BatchObjects)
         {
             var batch = refs.Skip(start).Take(BatchObjects).ToList();
@@ -70,13 +71,14 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
                 }
             }
             var raw = TeacherModels.PerObject(models.Raw(batch.Count, app, mot, stack, t1, t2, heights), batch.Count);
+            var memberRaw = t2 ? models.T2MemberModels.Select(n => TeacherModels.PerObject(n.Raw(batch.Count, app, mot, stack, t1: false, t2: true), batch.Count)).ToArray() : [];
             for (int b = 0; b < batch.Count; b++)
             {
                 var (f, k) = batch[b];
                 raws[f][k] = models.NuisanceAdjusted(raw[b], boxes[f], k);
                 var forScore = models.Calibrated(raws[f][k], truncated[f][k], dets[f][k].IsGroupWindow);
                 if (t1) s1[f][k] = truncated[f][k] && !t1Truncated ? float.NaN : models.Score(models.Config.T1Rule, forScore);
-                if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : models.Score(models.Config.T2Rule, forScore);
+                if (t2) s2[f][k] = truncated[f][k] && !t2Truncated ? float.NaN : T2Score(models.Score(models.Config.T2Rule, forScore), memberRaw, b, boxes[f], k, truncated[f][k], dets[f][k].IsGroupWindow);
             }
             int upTo = start + batch.Count < refs.Count ? refs[start + batch.Count].Frame : frames.Count;
             if (upTo > done) { onFrame?.Invoke(upTo - done); done = upTo; }
@@ -86,6 +88,21 @@ public sealed class TeacherScorer(TeacherModels models, IObjectDetector detector
         if (t1) s1 = ObjectTracks.Smooth(links, s1, models.Config.T1Smoothing);
         if (t2) s2 = ObjectTracks.Smooth(links, s2, models.Config.T2Smoothing);
         return Enumerable.Range(0, frames.Count).Select(i => new FrameObjects(dets[i], truncated[i], raws[i], s1[i], s2[i])).ToArray();
+    }
+
+    /// <summary>T2's object score: this T2's, or with a seed ensemble the mean of its and each member's (each member's
+    /// own nuisance trends, edge/group mappings, statistics and rule on its own raw components).</summary>
+    private float T2Score(float own, float[][][] memberRaw, int b, IReadOnlyList<Rect> boxes, int k, bool truncated, bool groupWindow)
+    {
+        if (memberRaw.Length == 0) return own;
+        double sum = own;
+        for (int n = 0; n < memberRaw.Length; n++)
+        {
+            var member = models.T2MemberModels[n];
+            var forScore = member.Calibrated(member.NuisanceAdjusted(memberRaw[n][b], boxes, k), truncated, groupWindow);
+            sum += member.Score(member.Config.T2Rule, forScore);
+        }
+        return (float)(sum / (memberRaw.Length + 1));
     }
 
     /// <summary>The frame score the maps give: the highest object score, 0 without scored objects (NaN: not scored).</summary>
