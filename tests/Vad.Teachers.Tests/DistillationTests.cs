@@ -65,8 +65,7 @@ public sealed class DistillationTests
         int c = Array.IndexOf(TeacherModels.AllComponents, TeacherModels.DistillationComponent);
         Assert.True(float.IsNaN(TeacherModels.PerObject(old.Raw(n, app, motion, stack), n)[0][c]), "no fourth task: no value");
 
-        string dir = TestData.TempDir();
-        foreach (var f in Directory.GetFiles(TestData.CommittedTeachers)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        string dir = TestData.SingleCommittedTeachers();
         float[] values;
         using (var added = TeacherModels.LoadAddingDistillation(dir, epochs: 1))
         {

@@ -204,7 +204,7 @@ public sealed class ScoreCommandTests
     [Fact]
     public void Add_distillation_copies_the_teachers_and_gives_t2_a_trained_fourth_task_leaving_the_rest_as_it_was()
     {
-        string models = TestData.CommittedTeachers;
+        string models = TestData.SingleCommittedTeachers();
         string root = TestData.TempDir();
         string dataset = Path.Combine(root, "data");
         TestData.CopyClip(dataset, "training", "01", first: 0, count: 12); // fitting objects
@@ -229,13 +229,14 @@ public sealed class ScoreCommandTests
         Assert.Equal(2, Program.Main(["add-distillation", "--dataset", dataset, "--models", outDir, "--out", Path.Combine(root, "again"), "--epochs", "1"]));
         Assert.Equal(2, Program.Main(["add-distillation", "--dataset", dataset, "--models", outDir, "--out", outDir]));
         Directory.Delete(root, true);
+        Directory.Delete(models, true);
     }
 
 
     [Fact]
     public void A_T2_seed_ensemble_scores_each_object_with_the_mean_of_its_members_object_scores()
     {
-        string models = TestData.CommittedTeachers;
+        string models = TestData.SingleCommittedTeachers();
         string root = TestData.TempDir();
         // A second "seed": the committed T2 network under another seed and another rule, so its scores differ.
         string other = Path.Combine(root, "seed99");
@@ -290,6 +291,7 @@ public sealed class ScoreCommandTests
         Assert.NotEqual(0, Program.Main(["select", "--dataset", TestData.Ped2, "--models", joined]));
         Assert.NotEqual(0, Program.Main(["t2-ensemble", "--models", joined, "--members", other, "--out", Path.Combine(root, "z")]));
         Directory.Delete(root, true);
+        Directory.Delete(models, true);
     }
 }
 

@@ -19,6 +19,17 @@ internal static class TestData
     /// <summary>The committed Ped2 teachers (models/ped2/teachers).</summary>
     public static string CommittedTeachers => Path.Combine(RepoRoot, "models", "ped2", "teachers");
 
+    /// <summary>A temporary copy of the committed teachers as single teachers: their own T2 network only (the members of
+    /// a T2 seed ensemble left out), for commands that work on one T2 (add-distillation, t2-ensemble).</summary>
+    public static string SingleCommittedTeachers()
+    {
+        string dir = TempDir();
+        foreach (var f in Directory.GetFiles(CommittedTeachers)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        var cfg = Teachers.TeacherModels.ReadConfig(dir) with { T2Members = [] };
+        File.WriteAllText(Path.Combine(dir, Teachers.TeacherModels.ConfigFile), System.Text.Json.JsonSerializer.Serialize(cfg, Teachers.TeacherModels.Json));
+        return dir;
+    }
+
     /// <summary>
     /// A Ped2-layout clip at <c>root/training|testing/frames/clip</c> holding <paramref name="count"/> real Ped2 frames of
     /// that clip from <paramref name="first"/> on, renumbered from 000. Returns the clip's folder.
