@@ -1,23 +1,28 @@
 #!/bin/bash
 # Runs v31-kd-v31maps (models/ped2/README.md, "Thirteenth session"): v29's recipe on the v31 maps of maps.sh, 2 seeds,
 # 12 epochs; resumes from the checkpoints when re-run; the glide selection only once both runs have all 12 epochs.
+# Reused for later maps: CACHE (maps), RUNS (run folder prefix), LOG (log prefix), SEL (selection folder); the defaults
+# are v31's. v32-kd-v32maps (fourteenth session): CACHE=/work/v32-cache RUNS=runs/student/ped2-cpu-v32-kd-v32maps-seed
+# LOG=v32 SEL=/work/sel-v32.
 cd /work/main
 export VAD_ROOT=/work/main
 S="dotnet /work/student-bin-v32/Vad.Student.dll"
 D=/work/ped2-local-stretch
-C=/work/v31-cache
-R=runs/student/ped2-cpu-v31-kd-v31maps-seed
+C=${CACHE:-/work/v31-cache}
+R=${RUNS:-runs/student/ped2-cpu-v31-kd-v31maps-seed}
+G=${LOG:-v31}
+O=${SEL:-/work/sel-v31}
 for attempt in 1 2 3; do
   for s in 42 43; do
     [ -f $R$s/epochs/epoch-12.onnx ] && continue
     $S train --dataset $D --teachers $C --profile cpu \
       --distill-splits train,train-x1.5,train-x2 --hold-out 14,15,16 --export-epochs \
-      --no-adversarial --ae-epochs 1 --epochs 12 --batch 32 --threads 1 --seed $s --run $R$s >> /work/v31-train-$s.log 2>&1 &
+      --no-adversarial --ae-epochs 1 --epochs 12 --batch 32 --threads 1 --seed $s --run $R$s >> /work/$G-train-$s.log 2>&1 &
   done
   wait
   echo "attempt $attempt done $(date -u +%H:%M:%S): $(ls $R*/epochs/epoch-12.onnx 2>/dev/null | wc -l) of 2 complete"
 done
 [ "$(ls $R*/epochs/epoch-12.onnx 2>/dev/null | wc -l)" = 2 ] || { echo "not complete: no selection"; exit 1; }
 echo "select $(date -u +%H:%M:%S)"
-$S select-epoch --run ${R}42,${R}43 --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out /work/sel-v31 > /work/sel-v31.log 2>&1
+$S select-epoch --run ${R}42,${R}43 --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
 echo "selected $(date -u +%H:%M:%S)"
