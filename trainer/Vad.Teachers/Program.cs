@@ -429,9 +429,7 @@ public static class Program
         }
         var owner = TeacherModels.ReadConfig(models);
         foreach (var d in members)
-            if (TeacherModels.ReadConfig(d) is var c && (c.StackMaskNeighbours != owner.StackMaskNeighbours || c.StackMinSide != owner.StackMinSide))
-                throw new CommandArgsException($"{d} cuts T2's crops differently (mask neighbours {c.StackMaskNeighbours}, min side {c.StackMinSide}) "
-                    + $"from {models} ({owner.StackMaskNeighbours}, {owner.StackMinSide}): the members of a seed ensemble share one crop per object");
+            if (TeacherModels.CropMismatch(owner, TeacherModels.ReadConfig(d)) is { } why) throw new CommandArgsException($"{d} {why}");
         var seeds = members.Prepend(models).Select(d => TeacherModels.ReadConfig(d).Seed).ToList();
         if (seeds.Distinct().Count() != seeds.Count) throw new CommandArgsException($"the T2 networks share a seed ({string.Join(",", seeds)}): a seed ensemble needs different seeds");
         Directory.CreateDirectory(outDir);
@@ -452,19 +450,11 @@ public static class Program
         using var teachers = TeacherModels.Load(outDir); // checks every member loads and cuts its crops the same way
         string command = $"./vad teachers t2-ensemble --models {models} --members {string.Join(",", members)} --out {outDir}";
         string? before = TeacherModels.SavedCommand(models);
-        string dataset = ManifestDataset(models);
+        string dataset = TeacherModels.SavedManifestString(models, "dataset") ?? "";
         teachers.Save(outDir, dataset, before is null ? command : $"{before}; then T2 joined with seeds {string.Join(",", seeds.Skip(1))}: {command}");
         AnsiConsole.MarkupLine(Markup.Escape($"T2 seed ensemble of seeds {string.Join(",", seeds)} -> {outDir} (T2 rules: "
             + string.Join("; ", teachers.T2MemberModels.Prepend(teachers).Select(n => $"seed {n.Config.Seed} {n.Config.T2Rule}")) + ")"));
         return 0;
-    }
-
-    private static string ManifestDataset(string dir)
-    {
-        string p = Path.Combine(dir, TeacherModels.ManifestFile);
-        if (!File.Exists(p)) return "";
-        using var doc = JsonDocument.Parse(File.ReadAllText(p));
-        return doc.RootElement.TryGetProperty("dataset", out var d) ? d.GetString() ?? "" : "";
     }
 
     /// <summary>Re-runs the rule selection (validation on held-out training clips) for trained teachers.</summary>

@@ -268,9 +268,7 @@ public sealed class TeacherModels : IDisposable
         string path = Path.Combine(dir, member);
         var cfg = ReadConfig(path);
         if (cfg.T2Members.Length > 0) throw new InvalidDataException($"{path}: a T2 member has members of its own");
-        if (cfg.StackMaskNeighbours != owner.StackMaskNeighbours || cfg.StackMinSide != owner.StackMinSide)
-            throw new InvalidDataException($"{path}: T2 member cuts its crops differently (mask neighbours {cfg.StackMaskNeighbours}, "
-                + $"min side {cfg.StackMinSide}) from the teachers in {dir} ({owner.StackMaskNeighbours}, {owner.StackMinSide})");
+        if (CropMismatch(owner, cfg) is { } why) throw new InvalidDataException($"{path}: a T2 member of {dir} {why}");
         var m = new TeacherModels(cfg);
         foreach (var (module, file) in m.Modules.Zip(m.ModuleFiles).Where(p => p.Second.StartsWith("t2_", StringComparison.Ordinal)))
         {
@@ -281,6 +279,13 @@ public sealed class TeacherModels : IDisposable
         m.Eval();
         return m;
     }
+
+    /// <summary>Why T2 networks configured as <paramref name="member"/> and <paramref name="owner"/> cannot share one
+    /// crop per object (they cut their stacks differently); null when they can.</summary>
+    public static string? CropMismatch(TeacherConfig owner, TeacherConfig member) =>
+        member.StackMaskNeighbours == owner.StackMaskNeighbours && member.StackMinSide == owner.StackMinSide ? null
+            : $"cuts T2's crops differently (mask neighbours {member.StackMaskNeighbours}, min side {member.StackMinSide}; the "
+              + $"ensemble's own T2: {owner.StackMaskNeighbours}, {owner.StackMinSide}): the members of a seed ensemble share one crop per object";
 
     /// <summary>The files of a T2 network (its weights and config) that make it a member of a seed ensemble.</summary>
     public static string[] T2MemberFiles(string dir) =>
@@ -328,12 +333,15 @@ public sealed class TeacherModels : IDisposable
     }
 
     /// <summary>The "command" recorded in a saved manifest, or null.</summary>
-    public static string? SavedCommand(string dir)
+    public static string? SavedCommand(string dir) => SavedManifestString(dir, "command");
+
+    /// <summary>A text field of a saved manifest ("command", "dataset"), or null.</summary>
+    public static string? SavedManifestString(string dir, string field)
     {
         string p = Path.Combine(dir, ManifestFile);
         if (!File.Exists(p)) return null;
         using var doc = JsonDocument.Parse(File.ReadAllText(p));
-        return doc.RootElement.TryGetProperty("command", out var c) ? c.GetString() : null;
+        return doc.RootElement.TryGetProperty(field, out var c) ? c.GetString() : null;
     }
 
     /// <summary>sha256 over a teacher's weight files, its config and the detector background (in that order).</summary>
