@@ -1,0 +1,51 @@
+# Diagnostic (models/ped2/README.md, "Fifteenth session"): the test figures of every epoch of the two v32-kd-v32maps runs
+# next to select-epoch's training-data columns, and how well each column ranks the epochs as the test does (Spearman).
+# Nothing is selected or shipped from it. Run from the repository root; writes epoch-curves.{json,md} next to this file.
+import re, json, os, subprocess, math, sys
+here = os.path.dirname(os.path.abspath(__file__))
+log = sys.argv[1] if len(sys.argv) > 1 else '/work/sel-v32.log'
+work = '/tmp/v32curves'
+binary = os.environ.get('STUDENT_BIN', '/work/student-bin-v32') + '/Vad.Student.dll'
+pat = re.compile(r'(\S+) (epoch-(\d+)): in-context AUC ([\d.]+).*?AUC ([\d.]+) \(held-out [\d,]+ vs [\d.]+x copies.*?local AUC ([\d.]+).*?crowd correlation ([-\d.]+)')
+rows = []
+for line in open(log):
+    m = pat.match(line)
+    if m:
+        rows.append(dict(run=m.group(1), epoch=int(m.group(3)), glide=float(m.group(4)), speedup_auc=float(m.group(5)),
+                         local_auc=float(m.group(6)), crowd_corr=float(m.group(7))))
+env = dict(os.environ, VAD_ROOT='/work/main')
+for r in rows:
+    od = '%s/%s-e%02d' % (work, os.path.basename(r['run']), r['epoch'])
+    if not os.path.exists(od + '-eval.json'):
+        subprocess.run(['dotnet', binary, 'score', '--model', '%s/epochs/epoch-%02d.onnx' % (r['run'], r['epoch']), '--dataset',
+                        '../shared/data/ped2', '--split', 'test', '--out', od, '--overlays', '0'], check=True, capture_output=True, env=env)
+        subprocess.run(['./vad', 'eval', '--dataset', '../shared/data/ped2', '--scores', od, '--sigma', '3', '--json', od + '-eval.json'],
+                       check=True, capture_output=True)
+    d = json.load(open(od + '-eval.json'))
+    r['test_micro'] = round(d['micro_auc'], 4); r['test_macro'] = round(d['macro_auc'], 4)
+    print(r, flush=True)
+def ranks(v):
+    order = sorted(range(len(v)), key=lambda i: v[i]); out = [0.0] * len(v); i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]: j += 1
+        for k in range(i, j + 1): out[order[k]] = (i + j) / 2
+        i = j + 1
+    return out
+def pearson(a, b):
+    n = len(a); ma = sum(a) / n; mb = sum(b) / n
+    sab = sum((x - ma) * (y - mb) for x, y in zip(a, b)); saa = sum((x - ma) ** 2 for x in a); sbb = sum((y - mb) ** 2 for y in b)
+    return sab / math.sqrt(saa * sbb) if saa > 0 and sbb > 0 else float('nan')
+cols = ['glide', 'speedup_auc', 'local_auc', 'crowd_corr']
+groups = {os.path.basename(run): [r for r in rows if r['run'] == run] for run in sorted({r['run'] for r in rows})}
+groups['both runs'] = rows
+spearman = {g: {c: round(pearson(ranks([r[c] for r in rs]), ranks([r['test_micro'] for r in rs])), 3) for c in cols} for g, rs in groups.items()}
+json.dump(dict(log=log, epochs=rows, spearman_with_test_micro=spearman), open(os.path.join(here, 'epoch-curves.json'), 'w'), indent=1)
+with open(os.path.join(here, 'epoch-curves.md'), 'w') as f:
+    f.write('| run | epoch | glide AUC | 1.25x AUC | local AUC | crowd corr. | test micro | test macro |\n|---|---|---|---|---|---|---|---|\n')
+    for r in rows:
+        f.write('| %s | %d | %.4f | %.4f | %.4f | %.3f | %.4f | %.4f |\n' % (os.path.basename(r['run']), r['epoch'], r['glide'], r['speedup_auc'],
+                r['local_auc'], r['crowd_corr'], r['test_micro'], r['test_macro']))
+    f.write('\nSpearman rank correlation of each training-data column with the test micro AUC over the epochs:\n\n| epochs of | ' + ' | '.join(cols) + ' |\n|---|' + '---|' * len(cols) + '\n')
+    for g, s in spearman.items(): f.write('| %s | %s |\n' % (g, ' | '.join('%.3f' % s[c] for c in cols)))
+print(json.dumps(spearman))
