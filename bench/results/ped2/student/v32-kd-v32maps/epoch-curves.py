@@ -1,10 +1,11 @@
 # Diagnostic (models/ped2/README.md, "Fifteenth session"): the test figures of every epoch of the two v32-kd-v32maps runs
 # next to select-epoch's training-data columns, and how well each column ranks the epochs as the test does (Spearman).
 # Nothing is selected or shipped from it. Run from the repository root; writes epoch-curves.{json,md} next to this file.
+# Other runs: epoch-curves.py SELECT_LOG OUT_DIR (the v30-kd-ride runs: /work/sel-v30.log bench/results/ped2/student/v30-kd-ride).
 import re, json, os, subprocess, math, sys
-here = os.path.dirname(os.path.abspath(__file__))
 log = sys.argv[1] if len(sys.argv) > 1 else '/work/sel-v32.log'
-work = '/tmp/v32curves'
+here = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
+work = '/tmp/curves-' + os.path.basename(log).removesuffix('.log')
 binary = os.environ.get('STUDENT_BIN', '/work/student-bin-v32') + '/Vad.Student.dll'
 pat = re.compile(r'(\S+) (epoch-(\d+)): in-context AUC ([\d.]+).*?AUC ([\d.]+) \(held-out [\d,]+ vs [\d.]+x copies.*?local AUC ([\d.]+).*?crowd correlation ([-\d.]+)')
 rows = []
