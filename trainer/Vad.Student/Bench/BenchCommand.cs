@@ -51,7 +51,7 @@ public static class BenchCommand
             ["date_utc"] = DateTime.UtcNow.ToString("O"),
             ["machine"] = Machine(),
             ["onnxruntime_threads"] = threads > 0 ? threads : Environment.ProcessorCount,
-            ["note"] = "CPU shared with other jobs during the run: figures are lower bounds of an idle machine",
+            ["note"] = LoadNote(),
         };
         var profiles = new JsonObject();
         string shippedProfile = "cpu";
@@ -201,6 +201,27 @@ public static class BenchCommand
         }
         // Best call: the peak the machine reaches when the other tenants leave it a moment.
         return 2.0 * n * n * n / best / 1e9;
+    }
+
+    /// <summary>
+    /// What the figures are worth, from the 1-minute load average at the start (this process has not loaded the CPU yet):
+    /// other jobs on the cores make every frames/s a lower bound. Other tenants of the host are invisible from here.
+    /// </summary>
+    private static string LoadNote()
+    {
+        double? load = null;
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            if (double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var l)) load = l;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        if (load is not { } v) return "load average unknown: figures may be lower bounds of an idle machine";
+        string at = $"1-minute load average {v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} at the start on {Environment.ProcessorCount} cores";
+        return v >= 0.5
+            ? $"{at}: other jobs were using the CPU, figures are lower bounds of an idle machine"
+            : $"{at}: no other job was using the CPU (other tenants of the host cannot be seen from here)";
     }
 
     /// <summary>Runs the teachers' own bench (same machine, same run) when its program is built; returns its JSON path.</summary>
