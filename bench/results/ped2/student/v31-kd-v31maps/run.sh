@@ -3,7 +3,8 @@
 # 12 epochs; resumes from the checkpoints when re-run; the glide selection only once both runs have all 12 epochs.
 # Reused for later maps: CACHE (maps), RUNS (run folder prefix), LOG (log prefix), SEL (selection folder); the defaults
 # are v31's. v32-kd-v32maps (fourteenth session): CACHE=/work/v32-cache RUNS=runs/student/ped2-cpu-v32-kd-v32maps-seed
-# LOG=v32 SEL=/work/sel-v32.
+# LOG=v32 SEL=/work/sel-v32. SEEDS (default "42 43"): v33-kd-v32maps (fifteenth session): the v32 line with
+# RUNS=runs/student/ped2-cpu-v33-kd-v32maps-seed LOG=v33 SEL=/work/sel-v33 SEEDS="44 45".
 cd /work/main
 export VAD_ROOT=/work/main
 S="dotnet /work/student-bin-v32/Vad.Student.dll"
@@ -12,8 +13,10 @@ C=${CACHE:-/work/v31-cache}
 R=${RUNS:-runs/student/ped2-cpu-v31-kd-v31maps-seed}
 G=${LOG:-v31}
 O=${SEL:-/work/sel-v31}
+SEEDS=${SEEDS:-42 43}
+set -- $SEEDS
 for attempt in 1 2 3; do
-  for s in 42 43; do
+  for s in $SEEDS; do
     [ -f $R$s/epochs/epoch-12.onnx ] && continue
     $S train --dataset $D --teachers $C --profile cpu \
       --distill-splits train,train-x1.5,train-x2 --hold-out 14,15,16 --export-epochs \
@@ -24,5 +27,5 @@ for attempt in 1 2 3; do
 done
 [ "$(ls $R*/epochs/epoch-12.onnx 2>/dev/null | wc -l)" = 2 ] || { echo "not complete: no selection"; exit 1; }
 echo "select $(date -u +%H:%M:%S)"
-$S select-epoch --run ${R}42,${R}43 --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
+$S select-epoch --run $R$1,$R$2 --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
 echo "selected $(date -u +%H:%M:%S)"
