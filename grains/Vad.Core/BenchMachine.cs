@@ -39,6 +39,10 @@ public static class BenchMachine
         catch (IOException) { return "unknown"; }
     }
 
+    /// <summary>The 1-minute figure of <see cref="LoadAverage"/>; null where it cannot be read.</summary>
+    public static double? OneMinuteLoad() =>
+        double.TryParse(LoadAverage().Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var load) ? load : null;
+
     public static string FfmpegVersion()
     {
         try

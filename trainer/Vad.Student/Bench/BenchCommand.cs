@@ -209,17 +209,9 @@ public static class BenchCommand
     /// </summary>
     private static string LoadNote()
     {
-        double? load = null;
-        try
-        {
-            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-            if (double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var l)) load = l;
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        if (load is not { } v) return "load average unknown: figures may be lower bounds of an idle machine";
-        string at = $"1-minute load average {v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} at the start on {Environment.ProcessorCount} cores";
-        return v >= 0.5
+        if (BenchMachine.OneMinuteLoad() is not { } load) return "load average unknown: figures may be lower bounds of an idle machine";
+        string at = $"1-minute load average {load.ToString("0.00", CultureInfo.InvariantCulture)} at the start on {Environment.ProcessorCount} cores";
+        return load >= 0.5
             ? $"{at}: other jobs were using the CPU, figures are lower bounds of an idle machine"
             : $"{at}: no other job was using the CPU (other tenants of the host cannot be seen from here)";
     }
