@@ -30,6 +30,41 @@ public sealed class ComponentTests
     }
 
     [Fact]
+    public void A_wider_T2_trunk_is_saved_in_the_config_and_loads_back_to_the_same_scores()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "vad-t2-width-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            int n = InputSizes.StackFrames * InputSizes.Stack * InputSizes.Stack;
+            var rng = new Random(3);
+            var stack = Enumerable.Range(0, 2 * n).Select(_ => (float)rng.NextDouble()).ToArray();
+            int aot = Array.IndexOf(TeacherModels.AllComponents, "arrow_of_time");
+            float[][] before;
+            long wideParameters, narrowParameters;
+            using (var wide = new TeacherModels(new TeacherConfig { T2Width = 2 }))
+            {
+                wide.Eval();
+                before = TeacherModels.PerObject(wide.Raw(2, [], [], stack, t1: false, t2: true), 2);
+                wide.Save(dir, "test-dataset");
+                wideParameters = wide.MultiTask.parameters().Sum(p => p.numel());
+            }
+            using (var narrow = new TeacherModels(new TeacherConfig())) narrowParameters = narrow.MultiTask.parameters().Sum(p => p.numel());
+            Assert.True(wideParameters > 2 * narrowParameters, $"width 2 has {wideParameters} parameters, width 1 {narrowParameters}");
+            Assert.Equal(2, TeacherModels.ReadConfig(dir).T2Width);
+            using var loaded = TeacherModels.Load(dir);
+            var after = TeacherModels.PerObject(loaded.Raw(2, [], [], stack, t1: false, t2: true), 2);
+            Assert.False(float.IsNaN(before[0][aot]));
+            for (int o = 0; o < 2; o++) Assert.Equal(before[o][aot], after[o][aot], 5);
+            // Teachers saved before the option existed have no t2_width in their config: they are width 1.
+            string cfgPath = Path.Combine(dir, TeacherModels.ConfigFile);
+            File.WriteAllText(cfgPath, File.ReadAllText(cfgPath).Replace("\"t2_width\": 2,", ""));
+            Assert.Equal(1, TeacherModels.ReadConfig(dir).T2Width);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new Vad.Teachers.Networks.MultiTaskNetwork("t2", 0));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Speed_is_motion_energy_in_expected_person_heights_and_absent_without_a_perspective_model()
     {
         using var models = new TeacherModels(new TeacherConfig());

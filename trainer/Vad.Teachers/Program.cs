@@ -60,6 +60,7 @@ public static class Program
     public const string Usage = """
         usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7] [--split-groups yes|no]
                                   [--t2-epochs 48] [--t1-from DIR (keep T1 from trained teachers, train T2 only)]
+                                  [--t2-width 1 (channel multiplier of T2's 3D-conv trunk: 1 = 8-16-32, 2 = 16-32-64)]
                                   [--t1-appearance yes|no (add T1's appearance part; default no)]
                                   [--score-truncated yes|no (also score boxes touching the frame edge; default no)]
                                   [--stack-min-side 32 (T2's crops are cut from squares at least this large)]
@@ -119,6 +120,7 @@ public static class Program
             AutoEncoderEpochs = a.GetInt("ae-epochs", 5),
             ClassifierEpochs = a.GetInt("cls-epochs", 3),
             MultiTaskEpochs = a.GetInt("t2-epochs", 48),
+            T2Width = a.GetInt("t2-width", 1),
             TrainFrameStride = a.GetInt("frame-stride", 3),
             T1AppearancePart = a.GetYesNo("t1-appearance") ?? false,
             ScoreTruncatedObjects = a.GetYesNo("score-truncated") ?? false,
@@ -127,6 +129,7 @@ public static class Program
             Validation = ValidationOption(a) ?? TeacherConfig.SpedUpValidation,
         };
         if (cfg.Validation == TeacherConfig.InContextValidation) cfg = cfg with { T1AppearancePart = false };
+        if (cfg.T2Width < 1) throw new CommandArgsException($"--t2-width: must be at least 1 (got {cfg.T2Width})");
         if (a.GetAll("calibration-clips") is { Count: > 0 } calibration) cfg = cfg with { CalibrationClips = calibration.ToArray() };
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
         string? t1From = a.Get("t1-from");

@@ -71,7 +71,8 @@ public sealed class CropClassifier : Module<Tensor, Tensor>
 /// <summary>
 /// T2 (self-supervised multi-task, object level): a 3D-conv trunk over the object's stack of crops (frames i-3..i+3)
 /// with the arrow-of-time and motion-irregularity heads (one logit each), and a middle-box prediction branch that
-/// predicts the middle crop from the six others.
+/// predicts the middle crop from the six others. The trunk has 8-16-32 channels times <c>width</c>
+/// (<see cref="Teachers.TeacherConfig.T2Width"/>); the middle-box branch does not depend on it.
 /// </summary>
 public sealed class MultiTaskNetwork : Module<Tensor, (Tensor ArrowOfTime, Tensor Irregularity)>
 {
@@ -80,14 +81,16 @@ public sealed class MultiTaskNetwork : Module<Tensor, (Tensor ArrowOfTime, Tenso
     private readonly Linear motionIrregularity;
     private readonly Sequential middleBox;
 
-    public MultiTaskNetwork(string name) : base(name)
+    public MultiTaskNetwork(string name, int width = 1) : base(name)
     {
+        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, "T2's trunk width multiplier must be at least 1");
+        int c0 = 8 * width, c1 = 16 * width, c2 = 32 * width;
         trunk = Sequential(
-            ("conv0", Conv3d(1, 8, (3, 3, 3), stride: (1, 2, 2), padding: (1, 1, 1))), ("relu0", ReLU()),
-            ("conv1", Conv3d(8, 16, (3, 3, 3), stride: (1, 2, 2), padding: (1, 1, 1))), ("relu1", ReLU()),
-            ("conv2", Conv3d(16, 32, (3, 3, 3), stride: (1, 1, 1), padding: (1, 1, 1))), ("relu2", ReLU()));
-        arrowOfTime = Linear(32, 1);
-        motionIrregularity = Linear(32, 1);
+            ("conv0", Conv3d(1, c0, (3, 3, 3), stride: (1, 2, 2), padding: (1, 1, 1))), ("relu0", ReLU()),
+            ("conv1", Conv3d(c0, c1, (3, 3, 3), stride: (1, 2, 2), padding: (1, 1, 1))), ("relu1", ReLU()),
+            ("conv2", Conv3d(c1, c2, (3, 3, 3), stride: (1, 1, 1), padding: (1, 1, 1))), ("relu2", ReLU()));
+        arrowOfTime = Linear(c2, 1);
+        motionIrregularity = Linear(c2, 1);
         middleBox = Sequential(
             ("conv0", Conv2d(6, 16, 3, stride: 2, padding: 1)), ("relu0", ReLU()),
             ("conv1", Conv2d(16, 32, 3, stride: 2, padding: 1)), ("relu1", ReLU()),

@@ -23,6 +23,8 @@ public sealed record TeacherConfig
     public int AutoEncoderEpochs { get; init; } = 5;
     public int ClassifierEpochs { get; init; } = 3;
     public int MultiTaskEpochs { get; init; } = 48;
+    /// <summary>Channel multiplier of T2's 3D-conv trunk (1: 8-16-32 channels, the teachers up to v32; 2: 16-32-64).</summary>
+    public int T2Width { get; init; } = 1;
     public int BatchSize { get; init; } = 64;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Reconstruction errors are the mean of this top fraction of per-pixel squared errors (robust to boxes
@@ -206,7 +208,7 @@ public sealed class TeacherModels : IDisposable
         MotionAe = new ConvAutoEncoder("motion_ae", 2, 3, sigmoidOutput: false);
         AppClassifier = new CropClassifier("app_cls", 2);
         MotionClassifier = new CropClassifier("motion_cls", 4);
-        MultiTask = new MultiTaskNetwork("t2");
+        MultiTask = new MultiTaskNetwork("t2", config.T2Width);
         // Built last, with its own seed: the other networks are initialised as before it existed.
         if (config.T2Distillation) Distillation = new RandomTargetDistillation("t2_distillation", config.Seed + 1);
     }
