@@ -3,23 +3,13 @@
 its T2 mean AUC on the held-out crowded check is at least the mean of its members' T2 means; sanity: T1 mean = v31's
 0.8746 and each new member's in-context selection >= 0.97. Prints the table and the decision; writes v32-decision.json."""
 import json, os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-kinds = ["speed", "flip", "glide", "crowd"]
-def means(name):
-    d = json.load(open(os.path.join(here, name)))
-    return {t: sum(d[f"{t}_{k}_auc"] for k in kinds) / len(kinds) for t in ("t1", "t2")}, d
-def selection(models):
-    # select's last step picks T2's smoothing (and edge objects) by the highest of these: the selection's own score
-    cfg = json.load(open(os.path.join(models, "teachers.json")))
-    final = {k: v for k, v in cfg["validation_auc"].items() if k.startswith("t2 smoothing ")}
-    key = max(final, key=final.get) if final else None
-    return (final[key] if key else None), key
+from crowded_check import here, means, selection
 rows, ok, reasons = {}, True, []
 for seed, name in [(10, "seed10-masked-crowded-heldout.json"), (11, "seed11-masked-crowded-heldout.json"), (12, "seed12-masked-crowded-heldout.json")]:
     m, d = means(name)
     rows[f"seed {seed}"] = m
     if seed != 10:
-        auc, key = selection(d["models"])
+        auc, key, _ = selection(d["models"])
         rows[f"seed {seed}"]["selection"] = auc
         if auc is None or auc < 0.97: reasons.append(f"seed {seed}'s selection {auc} < 0.97 ({key})")
 e, d = means("v32-ensemble-crowded-heldout.json")

@@ -5,22 +5,14 @@ check is above its narrow twin's (seed 10, 0.8686) and (2) the ensemble with it 
 the same check (v32, 0.9008). Sanity, any failure means not adopted: T1 mean = 0.8746 on both new rows, and the wide
 T2's own in-context selection >= 0.97. Prints the table and the decision; writes v33-decision.json."""
 import json, os
-here = os.path.dirname(os.path.abspath(__file__))
-kinds = ["speed", "flip", "glide", "crowd"]
-def means(name):
-    d = json.load(open(os.path.join(here, name)))
-    return {t: round(sum(d[f"{t}_{k}_auc"] for k in kinds) / len(kinds), 4) for t in ("t1", "t2")}, d
-def selection(models):
-    cfg = json.load(open(os.path.join(models, "teachers.json")))
-    final = {k: v for k, v in cfg["validation_auc"].items() if k.startswith("t2 smoothing ")}
-    key = max(final, key=final.get) if final else None
-    return (final[key] if key else None), key, cfg.get("t2_width", 1)
+from crowded_check import here, means, selection
 rows = {}
 for row, name in [("narrow seed 10 (v31, member of v32)", "seed10-masked-crowded-heldout.json"),
                   ("committed ensemble (v32)", "v32-ensemble-crowded-heldout.json"),
                   ("wide seed 10", "seed10-wide-crowded-heldout.json"),
                   ("ensemble with wide seed 10 (v33 candidate)", "v33-ensemble-crowded-heldout.json")]:
-    rows[row], d = means(name)
+    m, d = means(name)
+    rows[row] = {t: round(v, 4) for t, v in m.items()}
     if row == "wide seed 10":
         auc, key, width = selection(d["models"])
         rows[row].update(selection=auc, selection_key=key, t2_width=width)
