@@ -5,6 +5,8 @@
 # Reused for later teachers whose T1 is v22's: MODELS (teachers), CACHE (maps), TEACHERS_BIN and LOG (log prefix); the
 # defaults are what made the v31 maps. v32 (fourteenth session): MODELS=models/ped2/teachers CACHE=/work/v32-cache
 # TEACHERS_BIN=/work/teachers-bin-v36 LOG=v32maps (a T2 seed ensemble needs a build that knows t2_members).
+# v33 (seventeenth session): MODELS=models/ped2/teachers CACHE=/work/v33-cache TEACHERS_BIN=/work/teachers-bin-v37
+# LOG=v33maps (the wide T2 member needs a build that knows t2_width).
 set -e
 cd /work/main
 export VAD_ROOT=/work/main

@@ -5,6 +5,8 @@
 # are v31's. v32-kd-v32maps (fourteenth session): CACHE=/work/v32-cache RUNS=runs/student/ped2-cpu-v32-kd-v32maps-seed
 # LOG=v32 SEL=/work/sel-v32. SEEDS (default "42 43"): v33-kd-v32maps (fifteenth session): the v32 line with
 # RUNS=runs/student/ped2-cpu-v33-kd-v32maps-seed LOG=v33 SEL=/work/sel-v33 SEEDS="44 45".
+# v34-kd-v33maps (seventeenth session): CACHE=/work/v33-cache RUNS=runs/student/ped2-cpu-v34-kd-v33maps-seed LOG=v34
+# SEL=/work/sel-v34 SEEDS="46 47".
 cd /work/main
 export VAD_ROOT=/work/main
 S="dotnet /work/student-bin-v32/Vad.Student.dll"
