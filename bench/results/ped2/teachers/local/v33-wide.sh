@@ -16,8 +16,10 @@ E=/work/${ENSEMBLE:-v33-ensemble}
 CHECK="--dataset /work/ped2-val-crowded --clips 14-crowded-15,15-crowded-16,16-crowded-14 --edges yes --kinds speed,flip,glide,crowd"
 # The committed members (models/ped2/teachers/t2_members) with seed S's replaced by the wide one.
 MEMBERS=$(for m in models/ped2/teachers/t2_members/seed*; do [ "$m" = models/ped2/teachers/t2_members/seed$S ] && echo $M || echo $m; done | paste -sd,)
-if [ "$S" = 10 ]; then OWNER=$M; else OWNER=${BASE:-/work/seed10-wide}; fi
-[ -f $OWNER/teachers.json ] || { echo "no trained teachers in $OWNER (the ensemble's owner)"; exit 1; }
+if [ "$S" = 10 ]; then OWNER=$M; else
+  OWNER=${BASE:-/work/seed10-wide}
+  [ -f $OWNER/teachers.json ] || { echo "no trained teachers in $OWNER (the ensemble's owner)"; exit 1; }
+fi
 echo "train seed $S $(date -u +%H:%M:%S)"
 [ -f $M/teachers.json ] || $T train --dataset $P --out $M --t1-from models/ped2/teachers --t2-epochs 48 --stack-mask-neighbours yes --seed $S --t2-width 2 > /work/seed$S-wide-train.log 2>&1 || exit 1
 $T detector --dataset $P --out $M --split-groups yes > /work/seed$S-wide-detector.log 2>&1 || exit 1
