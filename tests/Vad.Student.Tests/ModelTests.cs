@@ -74,7 +74,8 @@ public class ModelTests
         float worst = 0;
         for (int i = 0; i < expected.Length; i++)
         {
-            float[] e = expected[i].contiguous().data<float>().ToArray();
+            using var contiguous = expected[i].contiguous();
+            float[] e = contiguous.data<float>().ToArray();
             Assert.Equal(e.Length, got[i].Length);
             for (int k = 0; k < e.Length; k++) worst = Math.Max(worst, Math.Abs(e[k] - got[i][k]));
             expected[i].Dispose();

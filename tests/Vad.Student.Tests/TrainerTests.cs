@@ -43,6 +43,7 @@ public class TrainerTests
             {
                 foreach (var d in trainer.Discriminators) d.zero_grad();
                 trainer.DiscriminatorLoss(fake, teachers).backward();
+                using var scope = torch.NewDisposeScope();
                 return trainer.Discriminators.SelectMany(d => d.parameters())
                     .SelectMany(p => p.grad is null ? new float[p.numel()] : p.grad.contiguous().data<float>().ToArray()).Select(v => (double)v).ToArray();
             }
@@ -120,7 +121,11 @@ public class TrainerTests
         finally { Directory.Delete(dir, true); }
     }
 
-    private static float[] Weights(nn.Module m) => m.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+    private static float[] Weights(nn.Module m)
+    {
+        using var scope = torch.NewDisposeScope(); // keeps the chained temporaries alive (and frees them) until copied
+        return m.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+    }
 
     [Fact]
     public void A_killed_run_resumes_from_its_step_with_identical_weights_and_continues_like_an_uninterrupted_one()

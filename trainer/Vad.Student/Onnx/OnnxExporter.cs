@@ -329,7 +329,12 @@ public sealed class OnnxExporter
 
     private static float[] Data(Tensor t)
     {
-        using var c = t.detach().cpu().to_type(ScalarType.Float32).contiguous();
+        // Every intermediate is a named local, disposed at the end: a chained temporary is unreachable while its own
+        // native call runs, so the GC may finalize (free) it mid-call; a CI run crashed in at::native::to that way.
+        using var detached = t.detach();
+        using var onCpu = detached.cpu();
+        using var asFloat = onCpu.to_type(ScalarType.Float32);
+        using var c = asFloat.contiguous();
         return c.data<float>().ToArray();
     }
 
