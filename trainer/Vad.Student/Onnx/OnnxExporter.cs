@@ -273,7 +273,9 @@ public sealed class OnnxExporter
     {
         long inF = fc.in_features, outF = fc.out_features;
         flops += 2.0 * inF * outF * height * width;
-        using var wt = fc.weight!.detach().t().contiguous();
+        using var detached = fc.weight!.detach();
+        using var transposed = detached.t(); // named, not chained: see Data
+        using var wt = transposed.contiguous();
         string wn = Floats($"{path}.weight_t", Data(wt), [inF, outF]);
         string mm = Node("MatMul", [x, wn], [Name(path + ".matmul")])[0];
         if (fc.bias is null) return mm;
