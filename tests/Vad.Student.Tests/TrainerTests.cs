@@ -34,6 +34,7 @@ public class TrainerTests
         {
             using var trainer = new StudentTrainer(cfg, new TrainOptions { Mode = mode, BatchSize = 4 }, new SyntheticDistillationData(cfg, 8, 2, 1), dir);
             Assert.Equal(mode == AdversarialMode.ThreeClass ? 1 : 2, trainer.Discriminators.Count);
+            using var scope = torch.NewDisposeScope(); // keeps the chained temporaries below alive until the test ends
             using var x = rand(4, cfg.InputChannels, cfg.InputHeight, cfg.InputWidth);
             var maps = trainer.Student.call(x);
             var teachers = Teachers(cfg, 4, 2);
@@ -43,7 +44,7 @@ public class TrainerTests
             {
                 foreach (var d in trainer.Discriminators) d.zero_grad();
                 trainer.DiscriminatorLoss(fake, teachers).backward();
-                using var scope = torch.NewDisposeScope();
+                using var copies = torch.NewDisposeScope();
                 return trainer.Discriminators.SelectMany(d => d.parameters())
                     .SelectMany(p => p.grad is null ? new float[p.numel()] : p.grad.contiguous().data<float>().ToArray()).Select(v => (double)v).ToArray();
             }

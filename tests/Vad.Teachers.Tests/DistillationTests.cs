@@ -47,6 +47,7 @@ public sealed class DistillationTests
         }
         d.eval();
         using var _ = no_grad();
+        using var evaluation = NewDisposeScope(); // keeps the chained temporaries alive through their native calls
         double normal = d.forward(tensor(Bars(64, wide: false, rng), new long[] { 64, 1, A, A })).mean().item<float>();
         double unseen = d.forward(tensor(Bars(64, wide: true, rng), new long[] { 64, 1, A, A })).mean().item<float>();
         Assert.True(unseen > 2 * normal, $"error on unseen wide bars {unseen:G3} vs held-out tall ones {normal:G3}");
