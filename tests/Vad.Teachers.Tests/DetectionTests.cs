@@ -105,3 +105,50 @@ public sealed class GroupSplitTests
         Assert.Equal("object", Assert.Single(BackgroundSubtractionDetector.SplitObjects(person, 0.5f, ph)).Label);
     }
 }
+
+public sealed class StackSplitTests
+{
+    // h = -40 + 0.5 * bottom: a person whose head is at row y is (-40 + 0.5 y) / 0.5 = y - 80 px tall
+    private static readonly PersonHeightModel Perspective = new(-40, 0.5);
+
+    [Fact]
+    public void A_single_person_is_kept_whole_with_stacks_split()
+    {
+        var ph = Perspective with { SplitStacks = true };
+        var person = new Rect(100, 140, 30, 60); // bottom 200: expected 60 px, from its top 140 also 60 px
+        Assert.Equal(60, ph.FromTop(140), 6);
+        Assert.Equal(new[] { person }, BackgroundSubtractionDetector.Split(person, ph).ToArray());
+    }
+
+    [Fact]
+    public void A_stack_in_depth_is_split_only_when_asked_into_rows_that_grow_downwards()
+    {
+        // far person's head at row 120 (40 px tall), near person's feet at row 240 (80 px expected there): 120 px tall,
+        // 1.5x the bottom-row height (kept whole by the old rule) but 3x the height of a person whose head is at its top
+        var stack = new Rect(40, 120, 50, 120);
+        Assert.Equal(new[] { stack }, BackgroundSubtractionDetector.Split(stack, Perspective).ToArray());
+        var windows = BackgroundSubtractionDetector.Split(stack, Perspective with { SplitStacks = true }).ToList();
+        Assert.True(windows.Count >= 3, $"{windows.Count} windows");
+        Assert.All(windows, w => Assert.True(w.X >= 40 && w.X + w.Width <= 90 && w.Y >= 120 && w.Y + w.Height <= 240, w.ToString()));
+        Assert.Equal(120, windows.Min(w => w.Y));
+        Assert.Equal(240, windows.Max(w => w.Y + w.Height));
+        var rows = windows.GroupBy(w => w.Y).OrderBy(g => g.Key).ToList();
+        Assert.True(rows.Count >= 2);
+        Assert.Equal(48, rows[0].First().Height); // 1.2 x 40 px at the top row
+        Assert.True(rows[0].Count() > 1, "the top row (40 px people, 50 px wide blob) is split across too");
+        for (int i = 1; i < rows.Count; i++)
+            Assert.True(rows[i].Key - rows[i - 1].Key <= rows[i - 1].First().Height / 2, "rows overlap by half");
+        Assert.All(BackgroundSubtractionDetector.SplitObjects(stack, 0.5f, Perspective with { SplitStacks = true }),
+            o => Assert.Equal(BackgroundSubtractionDetector.GroupWindowLabel, o.Label));
+    }
+
+    [Fact]
+    public void The_stack_switch_is_written_only_when_on_so_older_models_read_and_write_the_same_json()
+    {
+        string old = System.Text.Json.JsonSerializer.Serialize(Perspective);
+        Assert.DoesNotContain("SplitStacks", old);
+        Assert.False(System.Text.Json.JsonSerializer.Deserialize<PersonHeightModel>("{\"A\":-40,\"B\":0.5}")!.SplitStacks);
+        string on = System.Text.Json.JsonSerializer.Serialize(Perspective with { SplitStacks = true });
+        Assert.True(System.Text.Json.JsonSerializer.Deserialize<PersonHeightModel>(on)!.SplitStacks);
+    }
+}

@@ -80,6 +80,9 @@ public static class Program
                vad teachers detect --dataset DIR --split test --video 01 --frame 100 --png OUT.png [--models DIR]
                                   [--detector background|hog|onnx:PATH]
                vad teachers detector --dataset DIR [--out DIR] [--split-groups yes|no]  (learn the detector only)
+                                  [--split-stacks yes|no (with --split-groups: also split people stacked in depth,
+                                   a blob taller than 1.6 person heights measured from its top row, into rows of
+                                   windows sized by each row's perspective; default no)]
                vad teachers ensemble --scores DIR1,DIR2 --out DIR   (mean of per-video min-max normalised scores)
                vad teachers t2-ensemble --models DIR --members DIR2,DIR3 --out DIR
                                   (T2 as a seed ensemble: copy the teachers in --models and add the T2 networks of the
@@ -166,17 +169,18 @@ public static class Program
     }
 
     /// <summary>The default detector's learned parts: median background (+ person height model when splitting groups).</summary>
-    private static void LearnDetector(string dataset, string outDir, bool splitGroups)
+    private static void LearnDetector(string dataset, string outDir, bool splitGroups, bool splitStacks = false)
     {
+        if (splitStacks && !splitGroups) throw new CommandArgsException("--split-stacks yes needs --split-groups yes");
         Directory.CreateDirectory(outDir);
         using var bg = DetectorFactory.LearnBackground(dataset);
         Cv2.ImWrite(Path.Combine(outDir, DetectorFactory.BackgroundFile), bg);
         string ph = Path.Combine(outDir, DetectorFactory.PersonHeightFile);
         if (splitGroups)
         {
-            var model = DetectorFactory.LearnPersonHeight(dataset, bg);
+            var model = DetectorFactory.LearnPersonHeight(dataset, bg) with { SplitStacks = splitStacks };
             File.WriteAllText(ph, JsonSerializer.Serialize(model));
-            AnsiConsole.MarkupLine($"[grey]person height model: {model.A:F1} + {model.B:F3} * bottom row[/]");
+            AnsiConsole.MarkupLine($"[grey]person height model: {model.A:F1} + {model.B:F3} * bottom row{(splitStacks ? "; stacks split by rows" : "")}[/]");
         }
         else if (File.Exists(ph)) File.Delete(ph);
     }
@@ -186,8 +190,9 @@ public static class Program
         var a = new CommandArgs(argv);
         string dataset = a.Require("dataset"), outDir = a.GetOr("out", DefaultModels);
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
+        bool splitStacks = a.GetYesNo("split-stacks") ?? false;
         a.RejectUnknown();
-        LearnDetector(dataset, outDir, splitGroups);
+        LearnDetector(dataset, outDir, splitGroups, splitStacks);
         return 0;
     }
 
