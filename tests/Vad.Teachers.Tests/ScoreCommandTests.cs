@@ -293,6 +293,30 @@ public sealed class ScoreCommandTests
         Directory.Delete(root, true);
         Directory.Delete(models, true);
     }
+
+    // Same class as the others: LearnDetector writes through Spectre's console.
+    [Fact]
+    public void The_detector_learns_the_committed_stack_splitting_model_and_refuses_stacks_without_groups()
+    {
+        string root = TestData.TempDir();
+        var err = new StringWriter();
+        var oldErr = Console.Error;
+        Console.SetError(err);
+        int refused;
+        try { refused = Program.Main(["detector", "--dataset", TestData.Ped2, "--out", Path.Combine(root, "x"), "--split-stacks", "yes"]); }
+        finally { Console.SetError(oldErr); }
+        Assert.Equal(2, refused);
+        Assert.Contains("--split-groups", err.ToString());
+        Assert.False(Directory.Exists(Path.Combine(root, "x")), "refused before anything is written");
+
+        string outDir = Path.Combine(root, "stacks");
+        Assert.Equal(0, Program.Main(["detector", "--dataset", TestData.Ped2, "--out", outDir, "--split-groups", "yes", "--split-stacks", "yes"]));
+        string file = Path.Combine(outDir, DetectorFactory.PersonHeightFile);
+        // the committed v36 teachers were made by this command on the same clips: the same model, switch included
+        Assert.Equal(File.ReadAllText(Path.Combine(TestData.CommittedTeachers, DetectorFactory.PersonHeightFile)), File.ReadAllText(file));
+        Assert.True(System.Text.Json.JsonSerializer.Deserialize<PersonHeightModel>(File.ReadAllText(file))!.SplitStacks);
+        Directory.Delete(root, true);
+    }
 }
 
 /// <summary>Bad calibration or group-statistics options fail at once, with a message naming the option.</summary>
