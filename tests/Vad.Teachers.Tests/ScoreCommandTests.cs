@@ -308,6 +308,14 @@ public sealed class ScoreCommandTests
         Assert.Equal(2, refused);
         Assert.Contains("--split-groups", err.ToString());
         Assert.False(Directory.Exists(Path.Combine(root, "x")), "refused before anything is written");
+        // train learns the same detector, so it refuses the same combination, before any detection or training
+        err.GetStringBuilder().Clear();
+        Console.SetError(err);
+        try { refused = Program.Main(["train", "--dataset", TestData.Ped2, "--out", Path.Combine(root, "y"), "--split-stacks", "yes"]); }
+        finally { Console.SetError(oldErr); }
+        Assert.Equal(2, refused);
+        Assert.Contains("--split-groups", err.ToString());
+        Assert.False(Directory.Exists(Path.Combine(root, "y")), "refused before anything is written");
 
         string outDir = Path.Combine(root, "stacks");
         Assert.Equal(0, Program.Main(["detector", "--dataset", TestData.Ped2, "--out", outDir, "--split-groups", "yes", "--split-stacks", "yes"]));

@@ -59,6 +59,8 @@ public static class Program
 
     public const string Usage = """
         usage: vad teachers train --dataset DIR [--out models/ped2/teachers] [--seed 7] [--split-groups yes|no]
+                                  [--split-stacks yes|no (with --split-groups: also split people stacked in depth,
+                                   as for detector; the networks then train on the split windows; default no)]
                                   [--t2-epochs 48] [--t1-from DIR (keep T1 from trained teachers, train T2 only)]
                                   [--t2-width 1 (channel multiplier of T2's 3D-conv trunk: 1 = 8-16-32, 2 = 16-32-64)]
                                   [--t1-appearance yes|no (add T1's appearance part; default no)]
@@ -135,8 +137,10 @@ public static class Program
         if (cfg.T2Width < 1) throw new CommandArgsException($"--t2-width: must be at least 1 (got {cfg.T2Width})");
         if (a.GetAll("calibration-clips") is { Count: > 0 } calibration) cfg = cfg with { CalibrationClips = calibration.ToArray() };
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
+        bool splitStacks = a.GetYesNo("split-stacks") ?? false;
         string? t1From = a.Get("t1-from");
         a.RejectUnknown();
+        if (splitStacks && !splitGroups) throw new CommandArgsException("--split-stacks yes needs --split-groups yes");
         // Checked before anything is learned: a typo here would otherwise surface after minutes of detection.
         var trainClips = Clips.List(dataset, "train").Select(c => c.Name).ToHashSet();
         var missing = cfg.CalibrationClips.Where(c => !trainClips.Contains(c)).ToList();
@@ -148,7 +152,7 @@ public static class Program
         if (t1From is not null && Path.GetFullPath(t1From) == Path.GetFullPath(outDir))
             throw new CommandArgsException("--t1-from must differ from --out");
         var sw = Stopwatch.StartNew();
-        LearnDetector(dataset, outDir, splitGroups);
+        LearnDetector(dataset, outDir, splitGroups, splitStacks);
         using var detector = DetectorFactory.Create(cfg.Detector, outDir);
         var clips = Clips.List(dataset, "train");
         TeacherModels? models = null;
