@@ -1,0 +1,33 @@
+#!/bin/bash
+# A declared glide rule (models/ped2/README.md): select-epoch over every epoch of the runs RUNS<seed> for SEEDS (glide
+# check on held-out clips 14-16, crowd correlation <= 0.10); its pick replaces the shipped student iff its glide AUC is
+# above SHIPPED_GLIDE (the shipped model's by the same check). Reads training data only; writes HERE/select-epoch-NAME.log
+# and HERE/decision.json. Usage (from a rule's decide.sh): NAME=v39 HERE=dir RUNS=prefix SEEDS="52 53" RULE="..." \
+#   SHIPPED_RUN=... SHIPPED_EPOCH=7 SHIPPED_GLIDE=0.8758 glide-decide.sh
+set -e
+cd "$(dirname "$0")/../../../.."
+export VAD_ROOT=$PWD
+: "${NAME:?}" "${HERE:?}" "${RUNS:?}" "${SEEDS:?}" "${RULE:?}" "${SHIPPED_RUN:?}" "${SHIPPED_EPOCH:?}" "${SHIPPED_GLIDE:?}"
+LIST=""
+for s in $SEEDS; do
+  [ -f $RUNS$s/epochs/epoch-12.onnx ] || { echo "the rule needs all 12 epochs of $RUNS$s"; exit 1; }
+  LIST="$LIST,$RUNS$s"
+done
+dotnet ${STUDENT_BIN:-/work/student-bin-v32}/Vad.Student.dll select-epoch --run ${LIST#,} \
+  --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 \
+  --out ${SEL:-/work/sel-$NAME} > $HERE/select-epoch-$NAME.log 2>&1
+python3 - "$HERE" "$NAME" "$RULE" "$SHIPPED_RUN" "$SHIPPED_EPOCH" "$SHIPPED_GLIDE" <<'PY'
+import re, json, sys
+here, name, rule, shipped_run, shipped_epoch, shipped_glide = sys.argv[1:]
+log = open(f'{here}/select-epoch-{name}.log').read()
+m = re.search(r'^selected (\S+) epoch-(\d+) \(in-context AUC ([\d.]+)\)', log, re.M)
+if not m: sys.exit('no selection in the log')
+run, epoch, glide = m.group(1), int(m.group(2)), float(m.group(3))
+crowd = float(re.search(r'^%s epoch-%02d: .*crowd correlation ([-\d.]+)' % (re.escape(run), epoch), log, re.M).group(1))
+shipped = dict(run=shipped_run, epoch=int(shipped_epoch), glide_auc=float(shipped_glide))
+ships = glide > shipped['glide_auc']
+decision = dict(rule=rule, pick=dict(run=run, epoch=epoch, glide_auc=glide, crowd_corr=crowd), shipped_before=shipped,
+  ships=ships, outcome='ships' if ships else f'not above {shipped_glide}: nothing changes', test_figures_before_decision='none')
+json.dump(decision, open(f'{here}/decision.json', 'w'), indent=1)
+print(json.dumps(decision, indent=1))
+PY
