@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs v39-kd-v38maps, maps (models/ped2/README.md, "Twentieth session"): the committed v38 teachers differ from v36
 # only in T2 (two members retrained on split windows); T1's inputs (its weights, teachers.json, the detector's files)
-# are byte-identical to v36's (checked below against v36's install commit 526fd61), so T1's v36 maps are reused
+# are byte-identical to v36's (checked below against v36's install commit b499286), so T1's v36 maps are reused
 # (copied from V36CACHE, /work/v36-cache, which v37-kd-v36maps/maps.sh makes when absent: identical inputs, identical
 # maps) and T2 alone is re-scored on the training
 # clips and v29's derived clips, as filmed and 1.5x, 2x faster, into CACHE (/work/v38-cache). From the repository root.
@@ -11,7 +11,7 @@ H=bench/results/ped2/student
 V36=${V36CACHE:-/work/v36-cache}
 C=${CACHE:-/work/v38-cache}
 T1=models/ped2/teachers
-git diff --quiet 526fd61 HEAD -- $T1/t1_app_ae.bin $T1/t1_app_cls.bin $T1/t1_motion_ae.bin $T1/t1_motion_cls.bin \
+git diff --quiet b499286 HEAD -- $T1/t1_app_ae.bin $T1/t1_app_cls.bin $T1/t1_motion_ae.bin $T1/t1_motion_cls.bin \
   $T1/teachers.json $T1/background.png $T1/person_height.json || { echo "T1's inputs changed since v36: re-make all maps"; exit 1; }
 [ -d $V36/maps/t1 ] || CACHE=$V36 $H/v37-kd-v36maps/maps.sh
 rm -rf $C && mkdir -p $C/maps && cp -r $V36/maps/t1 $C/maps/t1
