@@ -1,19 +1,17 @@
 #!/bin/bash
-# A declared glide rule (models/ped2/README.md): select-epoch over every epoch of the runs RUNS<seed> for SEEDS (glide
-# check on held-out clips 14-16, crowd correlation <= 0.10); its pick replaces the shipped student iff its glide AUC is
-# above SHIPPED_GLIDE (the shipped model's by the same check). Reads training data only; writes HERE/select-epoch-NAME.log
-# and HERE/decision.json. Usage (from a rule's decide.sh): NAME=v39 HERE=dir RUNS=prefix SEEDS="52 53" RULE="..." \
-#   SHIPPED_RUN=... SHIPPED_EPOCH=7 SHIPPED_GLIDE=0.8758 glide-decide.sh
+# A declared glide rule (models/ped2/README.md): select-epoch over every epoch of the runs in RUNS (comma-separated run
+# folders, each with all 12 epochs; glide check on held-out clips 14-16, crowd correlation <= 0.10); its pick replaces
+# the shipped student iff it is not that model and its glide AUC is above SHIPPED_GLIDE (the shipped model's by the same
+# check). Reads training data only; writes HERE/select-epoch-NAME.log and HERE/decision.json. Called by each rule's
+# decide.sh with NAME, HERE, RUNS, RULE, SHIPPED_RUN, SHIPPED_EPOCH, SHIPPED_GLIDE (and SEL: the selection's folder).
 set -e
 cd "$(dirname "$0")/../../../.."
 export VAD_ROOT=$PWD
-: "${NAME:?}" "${HERE:?}" "${RUNS:?}" "${SEEDS:?}" "${RULE:?}" "${SHIPPED_RUN:?}" "${SHIPPED_EPOCH:?}" "${SHIPPED_GLIDE:?}"
-LIST=""
-for s in $SEEDS; do
-  [ -f $RUNS$s/epochs/epoch-12.onnx ] || { echo "the rule needs all 12 epochs of $RUNS$s"; exit 1; }
-  LIST="$LIST,$RUNS$s"
+: "${NAME:?}" "${HERE:?}" "${RUNS:?}" "${RULE:?}" "${SHIPPED_RUN:?}" "${SHIPPED_EPOCH:?}" "${SHIPPED_GLIDE:?}"
+for r in ${RUNS//,/ }; do
+  [ -f $r/epochs/epoch-12.onnx ] || { echo "the rule needs all 12 epochs of $r"; exit 1; }
 done
-dotnet ${STUDENT_BIN:-/work/student-bin-v32}/Vad.Student.dll select-epoch --run ${LIST#,} \
+dotnet ${STUDENT_BIN:-/work/student-bin-v32}/Vad.Student.dll select-epoch --run $RUNS \
   --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 \
   --out ${SEL:-/work/sel-$NAME} > $HERE/select-epoch-$NAME.log 2>&1
 python3 - "$HERE" "$NAME" "$RULE" "$SHIPPED_RUN" "$SHIPPED_EPOCH" "$SHIPPED_GLIDE" <<'PY'
@@ -25,9 +23,12 @@ if not m: sys.exit('no selection in the log')
 run, epoch, glide = m.group(1), int(m.group(2)), float(m.group(3))
 crowd = float(re.search(r'^%s epoch-%02d: .*crowd correlation ([-\d.]+)' % (re.escape(run), epoch), log, re.M).group(1))
 shipped = dict(run=shipped_run, epoch=int(shipped_epoch), glide_auc=float(shipped_glide))
-ships = glide > shipped['glide_auc']
+same = run == shipped['run'] and epoch == shipped['epoch']
+ships = not same and glide > shipped['glide_auc']
 decision = dict(rule=rule, pick=dict(run=run, epoch=epoch, glide_auc=glide, crowd_corr=crowd), shipped_before=shipped,
-  ships=ships, outcome='ships' if ships else f'not above {shipped_glide}: nothing changes', test_figures_before_decision='none')
+  ships=ships, outcome='ships' if ships else ('the pick is the shipped epoch: nothing changes' if same
+                                              else f'not above {shipped_glide}: nothing changes'),
+  test_figures_before_decision='none')
 json.dump(decision, open(f'{here}/decision.json', 'w'), indent=1)
 print(json.dumps(decision, indent=1))
 PY
