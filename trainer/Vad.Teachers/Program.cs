@@ -137,10 +137,9 @@ public static class Program
         if (cfg.T2Width < 1) throw new CommandArgsException($"--t2-width: must be at least 1 (got {cfg.T2Width})");
         if (a.GetAll("calibration-clips") is { Count: > 0 } calibration) cfg = cfg with { CalibrationClips = calibration.ToArray() };
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
-        bool splitStacks = a.GetYesNo("split-stacks") ?? false;
+        bool splitStacks = SplitStacksOption(a, splitGroups);
         string? t1From = a.Get("t1-from");
         a.RejectUnknown();
-        if (splitStacks && !splitGroups) throw new CommandArgsException("--split-stacks yes needs --split-groups yes");
         // Checked before anything is learned: a typo here would otherwise surface after minutes of detection.
         var trainClips = Clips.List(dataset, "train").Select(c => c.Name).ToHashSet();
         var missing = cfg.CalibrationClips.Where(c => !trainClips.Contains(c)).ToList();
@@ -173,9 +172,8 @@ public static class Program
     }
 
     /// <summary>The default detector's learned parts: median background (+ person height model when splitting groups).</summary>
-    private static void LearnDetector(string dataset, string outDir, bool splitGroups, bool splitStacks = false)
+    private static void LearnDetector(string dataset, string outDir, bool splitGroups, bool splitStacks)
     {
-        if (splitStacks && !splitGroups) throw new CommandArgsException("--split-stacks yes needs --split-groups yes");
         Directory.CreateDirectory(outDir);
         using var bg = DetectorFactory.LearnBackground(dataset);
         Cv2.ImWrite(Path.Combine(outDir, DetectorFactory.BackgroundFile), bg);
@@ -194,10 +192,18 @@ public static class Program
         var a = new CommandArgs(argv);
         string dataset = a.Require("dataset"), outDir = a.GetOr("out", DefaultModels);
         bool splitGroups = a.GetYesNo("split-groups") ?? false;
-        bool splitStacks = a.GetYesNo("split-stacks") ?? false;
+        bool splitStacks = SplitStacksOption(a, splitGroups);
         a.RejectUnknown();
         LearnDetector(dataset, outDir, splitGroups, splitStacks);
         return 0;
+    }
+
+    /// <summary>--split-stacks of train and detector: stacks are split within the group splitting, never without it.</summary>
+    private static bool SplitStacksOption(CommandArgs a, bool splitGroups)
+    {
+        bool splitStacks = a.GetYesNo("split-stacks") ?? false;
+        if (splitStacks && !splitGroups) throw new CommandArgsException("--split-stacks yes needs --split-groups yes");
+        return splitStacks;
     }
 
     public static Progress ProgressBar() => AnsiConsole.Progress()
