@@ -1,6 +1,6 @@
 #!/bin/bash
 # A declared glide rule (models/ped2/README.md): select-epoch over every epoch of the runs in RUNS (comma-separated run
-# folders, each with all 12 epochs; glide check on held-out clips 14-16, crowd correlation <= 0.10); its pick replaces
+# folders, each with all EPOCHS epochs (default 12); glide check on held-out clips 14-16, crowd correlation <= 0.10); its pick replaces
 # the shipped student iff it is not that model and its glide AUC is above SHIPPED_GLIDE (the shipped model's by the same
 # check). Reads training data only; writes HERE/select-epoch-NAME.log and HERE/decision.json. Called by each rule's
 # decide.sh with NAME, HERE, RUNS, RULE, SHIPPED_RUN, SHIPPED_EPOCH, SHIPPED_GLIDE (and SEL: the selection's folder).
@@ -8,8 +8,10 @@ set -e
 cd "$(dirname "$0")/../../../.."
 export VAD_ROOT=$PWD
 : "${NAME:?}" "${HERE:?}" "${RUNS:?}" "${RULE:?}" "${SHIPPED_RUN:?}" "${SHIPPED_EPOCH:?}" "${SHIPPED_GLIDE:?}"
+N=${EPOCHS:-12}
 for r in ${RUNS//,/ }; do
-  [ -f $r/epochs/epoch-12.onnx ] || { echo "the rule needs all 12 epochs of $r"; exit 1; }
+  [ -f $r/epochs/epoch-$(printf %02d $N).onnx ] || { echo "the rule needs all $N epochs of $r"; exit 1; }
+  [ -z "$(ls $r/epochs | grep -E "^epoch-[0-9]+\.onnx$" | sed -E "s/epoch-0*([0-9]+).onnx/\1/" | awk -v n=$N '$1>n')" ] || { echo "$r has epochs past $N"; exit 1; }
 done
 dotnet ${STUDENT_BIN:-/work/student-bin-v32}/Vad.Student.dll select-epoch --run $RUNS \
   --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 \
