@@ -167,6 +167,47 @@ public class TrainerTests
         }
         finally { Directory.Delete(a, true); Directory.Delete(b, true); }
     }
+    /// <summary>Synthetic samples whose teacher target is NaN for one sample.</summary>
+    private sealed class PoisonedTargets(SyntheticDistillationData inner, int poisoned) : IDistillationData
+    {
+        public StudentConfig Config => inner.Config;
+        public int Count => inner.Count;
+        public IReadOnlyList<string> Teachers => inner.Teachers;
+        public string Describe(int sample) => $"synthetic {sample}";
+        public void Fill(ReadOnlySpan<int> samples, float[] input, float[]? middle, float[][][]? targets)
+        {
+            inner.Fill(samples, input, middle, targets);
+            int b = samples.IndexOf(poisoned);
+            if (targets is not null && b >= 0) targets[1][0][b] = float.NaN;
+        }
+    }
+
+    [Fact]
+    public void A_non_finite_distillation_loss_stops_before_the_step_and_names_the_batch()
+    {
+        var cfg = Tiny();
+        var data = new PoisonedTargets(new SyntheticDistillationData(cfg, 16, 2, 5), poisoned: 11);
+        var options = new TrainOptions { BatchSize = 4, Phase1Epochs = 1, Phase2Epochs = 1, CheckpointEverySteps = 1, Seed = 9, Adversarial = false };
+        string dir = TempDir();
+        try
+        {
+            using var trainer = new StudentTrainer(cfg, options, data, dir);
+            var e = Assert.Throws<NonFiniteTrainingException>(() => trainer.Run());
+            Assert.Contains("phase 2", e.Message);
+            Assert.Contains("synthetic 11", e.Message);
+            // The poisoned target is the second teacher's 1x1 map: index 1 (after the input) + 3 (t1's heads) + 0.
+            Assert.Contains("non-finite step tensors (index into inputs, targets, outputs): [4]", e.Message);
+            // The step was not applied: the weights are finite and equal to the last checkpoint's.
+            var atThrow = Weights(trainer.Student);
+            Assert.All(atThrow, v => Assert.True(float.IsFinite(v)));
+            using var resumed = new StudentTrainer(cfg, options, data, dir);
+            Assert.True(resumed.TryResume());
+            Assert.Equal(trainer.State.GlobalStep, resumed.State.GlobalStep);
+            Assert.Equal(atThrow, Weights(resumed.Student));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void Averaged_weights_blend_each_distillation_step_and_survive_a_kill()
     {

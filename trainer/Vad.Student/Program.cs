@@ -31,7 +31,7 @@ public static class Program
         }
         catch (CommandArgsException e) { return Fail(e.Message); }
         catch (Exception e) when (e is Vad.Core.Datasets.DatasetException or Vad.Core.Maps.AnomalyMapCacheException
-                                      or Model.StudentConfigException or Onnx.OnnxExportException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+                                      or Model.StudentConfigException or Onnx.OnnxExportException or NonFiniteTrainingException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         {
             return Fail(e.Message);
         }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Vad.Torch;
@@ -93,6 +94,39 @@ public static class TorchRuntime
         }
         return null;
     }
+
+    /// <summary>
+    /// Turns libtorch's oneDNN (mkldnn) kernels off for the rest of the process, so convolutions run libtorch's native
+    /// kernels. Every training path calls it before its first step: on a 2-core AMD EPYC VM (AVX-512, 2026-11-30) the
+    /// oneDNN 3.7.1 inside libtorch 2.10 CPU returned wrong convolution input gradients (NaN, or off by up to 0.3) in
+    /// about half of small random cases (e.g. 8 -> 1 channels, 3x3, on 6x4 maps; oneDNN pads channels to blocks of 16),
+    /// while its forward pass and the native kernels were right; a student trained there turned NaN within a few dozen
+    /// distillation steps. Forward-only use (scoring, benches) keeps oneDNN. Idempotent.
+    /// </summary>
+    public static void UseNativeKernelsForTraining()
+    {
+        lock (Gate)
+        {
+            try { SetUserEnabledMkldnn(GlobalContext(), false); }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+            {
+                throw new InvalidOperationException($"cannot turn libtorch's oneDNN kernels off ({e.Message}): training would risk its wrong convolution gradients", e);
+            }
+        }
+    }
+
+    /// <summary>Whether libtorch will use its oneDNN (mkldnn) kernels where it can.</summary>
+    public static bool OneDnnEnabled => UserEnabledMkldnn(GlobalContext());
+
+    // at::globalContext(), at::Context::setUserEnabledMkldnn(bool), at::Context::userEnabledMkldnn() const: exported
+    // C++ symbols of libtorch_cpu.so (the instance TorchSharp loads); a member function takes `this` first on x64 Linux.
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static extern IntPtr GlobalContext();
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+    [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool UserEnabledMkldnn(IntPtr context);
 
     public static bool FileContainsAscii(string path, string text)
     {

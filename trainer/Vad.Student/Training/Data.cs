@@ -69,12 +69,15 @@ public interface IDistillationData
     IReadOnlyList<string> Teachers { get; }
     /// <summary>input: B*F*C*H*W; middle: B*C*H*W; targets[teacher][head]: B*r*r (null when only phase 1 is needed).</summary>
     void Fill(ReadOnlySpan<int> samples, float[] input, float[]? middle, float[][][]? targets);
+    /// <summary>Where sample <paramref name="sample"/> comes from, for error messages.</summary>
+    string Describe(int sample) => $"sample {sample}";
 }
 
 /// <summary>The normal training clips of a dataset with the teachers' cached maps of the same frames.</summary>
 public sealed class CachedDistillationData : IDistillationData
 {
     private readonly List<ClipFrames> clips;
+    private readonly List<string> clipSplits;
     private readonly List<(int Clip, int Frame)> samples = new();
     // maps[teacher][clip] -> cached file
     private readonly AnomalyMapFile[][] maps;
@@ -106,6 +109,7 @@ public sealed class CachedDistillationData : IDistillationData
         var clips = splitClips.Select(c => c.Clip).ToList();
         Config = cfg;
         this.clips = clips.ToList();
+        clipSplits = splitClips.Select(c => c.Split).ToList();
         for (int c = 0; c < clips.Count; c++)
             for (int f = 0; f < clips[c].Frames.Count; f++) samples.Add((c, f));
         if (teachersRoot is null)
@@ -168,6 +172,8 @@ public sealed class CachedDistillationData : IDistillationData
     /// <summary>The value at quantile <paramref name="q"/> of sorted <paramref name="sorted"/> (<paramref name="empty"/> when there is none).</summary>
     private static float Quantile(float[] sorted, double q, float empty) =>
         sorted.Length == 0 ? empty : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+
+    public string Describe(int sample) => $"{clipSplits[samples[sample].Clip]}/{clips[samples[sample].Clip].Name} frame {samples[sample].Frame}";
 
     public void Fill(ReadOnlySpan<int> batch, float[] input, float[]? middle, float[][][]? targets)
     {

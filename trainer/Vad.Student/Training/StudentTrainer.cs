@@ -116,6 +116,7 @@ public sealed class StudentTrainer : IDisposable
         Options = options;
         this.data = data;
         checkpointDir = Path.Combine(runDir, "checkpoint");
+        Vad.Torch.TorchRuntime.UseNativeKernelsForTraining();
         torch.manual_seed(options.Seed);
         Student = new StudentNetwork(cfg);
         Decoder = new Decoder(cfg);
@@ -171,6 +172,7 @@ public sealed class StudentTrainer : IDisposable
         optPhase1.zero_grad();
         var loss = nn.functional.mse_loss(Decoder.call(Student.Encode(x)), target);
         loss.backward();
+        ThrowIfNotFinite(1, samples, loss, [x, target], Student.named_parameters().Concat(Decoder.named_parameters()));
         optPhase1.step();
         double l = loss.item<float>();
         return new LossTerms(l, l, 0, 0, 0);
@@ -208,6 +210,7 @@ public sealed class StudentTrainer : IDisposable
             adv = lg.item<float>();
         }
         total.backward();
+        ThrowIfNotFinite(2, samples, total, [x, .. teachers.SelectMany(t => t), .. maps], Student.named_parameters());
         optPhase2.step();
         UpdateAverage();
         return new LossTerms(total.item<float>(), 0, kd.item<float>(), adv, dLoss);
@@ -227,6 +230,26 @@ public sealed class StudentTrainer : IDisposable
             else avg.copy_(w);
         }
         averageStarted = true;
+    }
+
+    /// <summary>
+    /// Stops before the optimiser step when the loss or a gradient is not finite, so no checkpoint ever holds NaN weights,
+    /// and says where: the batch's samples, which of the step's tensors (inputs, targets, outputs) and which parameters
+    /// or gradients are not finite.
+    /// </summary>
+    private void ThrowIfNotFinite(int phase, int[] samples, Tensor loss, Tensor[] tensors, IEnumerable<(string Name, Parameter Param)> parameters)
+    {
+        static bool Finite(Tensor t) => isfinite(t).all().item<bool>();
+        var badGradients = parameters.Where(p => p.Param.grad is { } g && !Finite(g)).Select(p => p.Name).ToList();
+        if (Finite(loss) && badGradients.Count == 0) return;
+        var badParameters = parameters.Where(p => !Finite(p.Param)).Select(p => p.Name).ToList();
+        var badTensors = tensors.Select((t, i) => (t, i)).Where(ti => !Finite(ti.t)).Select(ti => ti.i).ToList();
+        throw new NonFiniteTrainingException(
+            $"phase {phase}, global step {State.GlobalStep}: loss {loss.item<float>()}; " +
+            $"non-finite step tensors (index into inputs, targets, outputs): [{string.Join(", ", badTensors)}]; " +
+            $"non-finite parameters: [{string.Join(", ", badParameters)}]; non-finite gradients: [{string.Join(", ", badGradients.Take(12))}]" +
+            $"{(badGradients.Count > 12 ? $" and {badGradients.Count - 12} more" : "")}; batch: {string.Join("; ", samples.Select(data.Describe))}. " +
+            "The checkpoint holds the weights before this step.");
     }
 
     private Tensor InputTensor(int n) =>
@@ -437,3 +460,6 @@ public sealed class StudentTrainer : IDisposable
         optD?.Dispose();
     }
 }
+
+/// <summary>A training step produced a NaN or infinite loss or gradient; thrown before the optimiser applies it.</summary>
+public sealed class NonFiniteTrainingException(string message) : Exception(message);

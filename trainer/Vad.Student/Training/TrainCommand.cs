@@ -156,7 +156,7 @@ public static class TrainCommand
             if (Console.IsOutputRedirected) Console.WriteLine(stamped);
         }
         Log($"command: ./vad train {string.Join(' ', argv)}");
-        Log($"torch: {Vad.Torch.TorchRuntime.Status}; threads {TorchSharp.torch.get_num_threads()}");
+        Log($"torch: {Vad.Torch.TorchRuntime.Status}; threads {TorchSharp.torch.get_num_threads()}; oneDNN off for training (native kernels)");
         File.WriteAllText(Path.Combine(runDir, "config.json"), cfg.ToJson());
         File.WriteAllText(Path.Combine(runDir, "train-options.json"), JsonSerializer.Serialize(options, StudentConfig.Json));
 

@@ -25,6 +25,7 @@ public sealed class TeacherTrainer
     {
         _cfg = cfg;
         _rng = new Random(cfg.Seed);
+        Vad.Torch.TorchRuntime.UseNativeKernelsForTraining();
     }
 
     public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, int stackMinSide, ProgressContext? ctx,
