@@ -110,14 +110,14 @@ public class TorchRuntimeTests
 
     /// <summary>
     /// Training's kernels give the convolution input gradient that the transposed convolution defines, on the small
-    /// shapes where oneDNN 3.7.1 got it wrong in 48 of 100 random cases on an AMD EPYC VM (NaN or off by up to 0.3).
+    /// shapes where oneDNN 3.7.1's AVX-512 kernels got it wrong in 30-48 of 100 random cases on an AMD EPYC VM (NaN or
+    /// off by up to 0.3). Different seeds from the check's own.
     /// </summary>
     [Fact]
     public void Training_kernels_give_exact_convolution_input_gradients()
     {
         TorchRuntime.EnsureLoaded();
-        TorchRuntime.UseNativeKernelsForTraining();
-        Assert.False(TorchRuntime.OneDnnEnabled);
+        Assert.NotEqual("not checked", TorchRuntime.CheckTrainingKernels());
         torch.manual_seed(3);
         using var scope = torch.NewDisposeScope();
         var wrong = new List<string>();

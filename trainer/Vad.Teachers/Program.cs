@@ -145,7 +145,7 @@ public static class Program
         var missing = cfg.CalibrationClips.Where(c => !trainClips.Contains(c)).ToList();
         if (missing.Count > 0) throw new CommandArgsException($"--calibration-clips: no training clip named {string.Join(", ", missing)} in {dataset}");
         if (trainClips.All(cfg.CalibrationClips.Contains)) throw new CommandArgsException("--calibration-clips: at least one training clip must be left to fit the networks on");
-        Vad.Torch.TorchRuntime.EnsureLoaded();
+        Vad.Torch.TorchRuntime.EnsureLoaded(training: true);
         TorchSharp.torch.set_num_threads(2);
         Directory.CreateDirectory(outDir);
         if (t1From is not null && Path.GetFullPath(t1From) == Path.GetFullPath(outDir))
@@ -399,7 +399,7 @@ public static class Program
         if (!File.Exists(Path.Combine(models, TeacherModels.ConfigFile))) throw new CommandArgsException($"no trained teachers in {models}");
         TeacherModels.RejectT2Ensemble(models, "teachers add-distillation");
         if (TeacherModels.ReadConfig(models).T2Distillation) throw new CommandArgsException($"the teachers in {models} already have T2's distillation task");
-        Vad.Torch.TorchRuntime.EnsureLoaded();
+        Vad.Torch.TorchRuntime.EnsureLoaded(training: true);
         TorchSharp.torch.set_num_threads(2);
         Directory.CreateDirectory(outDir);
         foreach (var f in Directory.GetFiles(models)) File.Copy(f, Path.Combine(outDir, Path.GetFileName(f)), overwrite: true);

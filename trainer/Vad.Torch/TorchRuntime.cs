@@ -24,7 +24,11 @@ public static class TorchRuntime
     /// When the running libstdc++ lacks <see cref="RequiredGlibcxx"/>, marks that version requirement weak in the
     /// copies of libLibTorchSharp.so next to the program; otherwise does nothing. Idempotent and thread-safe.
     /// </summary>
-    public static void EnsureLoaded()
+    /// <param name="training">
+    /// A training process: also caps oneDNN's instruction set (<see cref="TrainingSafeOneDnnIsa"/>) before libtorch
+    /// runs its first kernel; inference keeps every instruction set (oneDNN's forward passes were right with all).
+    /// </param>
+    public static void EnsureLoaded(bool training = false)
     {
         lock (Gate)
         {
@@ -35,7 +39,7 @@ public static class TorchRuntime
                 _done = true;
                 return;
             }
-            Status = PatchIfNeeded(FindRunningLibStdCxx(), CandidateLibraryPaths());
+            Status = PatchIfNeeded(FindRunningLibStdCxx(), CandidateLibraryPaths()) + (training ? "; " + CapOneDnnIsa() : "");
             _done = true;
         }
     }
@@ -95,35 +99,93 @@ public static class TorchRuntime
         return null;
     }
 
+    /// <summary>The environment variable oneDNN reads, once, for the highest instruction set its kernels may use.</summary>
+    public const string OneDnnIsaVariable = "ONEDNN_MAX_CPU_ISA";
     /// <summary>
-    /// Turns libtorch's oneDNN (mkldnn) kernels off for the rest of the process, so convolutions run libtorch's native
-    /// kernels. Every training path calls it before its first step: on a 2-core AMD EPYC VM (AVX-512, 2026-11-30) the
-    /// oneDNN 3.7.1 inside libtorch 2.10 CPU returned wrong convolution input gradients (NaN, or off by up to 0.3) in
-    /// about half of small random cases (e.g. 8 -> 1 channels, 3x3, on 6x4 maps; oneDNN pads channels to blocks of 16),
-    /// while its forward pass and the native kernels were right; a student trained there turned NaN within a few dozen
-    /// distillation steps. Forward-only use (scoring, benches) keeps oneDNN. Idempotent.
+    /// The cap <see cref="EnsureLoaded"/> sets for training when the variable is unset. On a 2-core AMD EPYC VM (AVX-512, 2026-11-30)
+    /// the oneDNN 3.7.1 inside libtorch 2.10 CPU returned wrong convolution input gradients (NaN, or off by up to 0.3)
+    /// in 30-48% of small random 2D cases and 59 of 200 3D ones with its AVX-512 kernels and 2 of 100 with AVX2; with
+    /// SSE4.1 kernels none of 1000 2D and 200 3D cases were wrong, at ~0.6x the AVX-512 speed (native kernels: ~0.3x).
+    /// Forward passes were right with every ISA.
     /// </summary>
-    public static void UseNativeKernelsForTraining()
+    public const string TrainingSafeOneDnnIsa = "SSE41";
+
+    /// <summary>What <see cref="CheckTrainingKernels"/> found (for run logs).</summary>
+    public static string TrainingKernels { get; private set; } = "not checked";
+
+    private static string CapOneDnnIsa()
+    {
+        if (GetEnv(OneDnnIsaVariable) != IntPtr.Zero) return $"{OneDnnIsaVariable} set by the caller";
+        // Environment.SetEnvironmentVariable does not reach the native environment that oneDNN reads: libc's setenv does.
+        SetEnv(OneDnnIsaVariable, TrainingSafeOneDnnIsa, 0);
+        return $"oneDNN capped at {TrainingSafeOneDnnIsa} ({OneDnnIsaVariable})";
+    }
+
+    /// <summary>
+    /// Every training path calls this before its first step: checks that convolution input gradients (2D and 3D, the
+    /// small shapes where oneDNN went wrong) equal the transposed convolution that defines them; if any is wrong (the
+    /// ISA cap came too late, or a CPU where the capped kernels fail too), turns oneDNN and NNPACK off so libtorch's
+    /// native kernels run, and checks again. Throws if the gradients are still wrong. Idempotent.
+    /// </summary>
+    public static string CheckTrainingKernels()
     {
         lock (Gate)
         {
-            try { SetUserEnabledMkldnn(GlobalContext(), false); }
+            if (TrainingKernels != "not checked") return TrainingKernels;
+            int wrong = WrongConvolutionGradients();
+            if (wrong == 0) return TrainingKernels = $"convolution gradients checked: 0 of 140 wrong (oneDNN {(OneDnnEnabled ? "on" : "off")})";
+            try { SetUserEnabledMkldnn(GlobalContext(), false); SetUserEnabledNnpack(GlobalContext(), false); }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
             {
-                throw new InvalidOperationException($"cannot turn libtorch's oneDNN kernels off ({e.Message}): training would risk its wrong convolution gradients", e);
+                throw new InvalidOperationException($"{wrong} of 140 convolution input gradients wrong and libtorch's oneDNN cannot be turned off ({e.Message})", e);
             }
+            int still = WrongConvolutionGradients();
+            if (still > 0) throw new InvalidOperationException($"{still} of 140 convolution input gradients wrong even with libtorch's native kernels: training would be wrong");
+            return TrainingKernels = $"oneDNN gave {wrong} of 140 wrong convolution input gradients: turned off, native kernels (0 of 140 wrong)";
         }
+    }
+
+    /// <summary>How many of 100 small 2D and 40 3D random convolutions get an input gradient off by more than 1e-4.</summary>
+    private static int WrongConvolutionGradients()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(7); // inputs; the modules' initial weights draw from the global generator, so trainers call this before seeding it
+        int wrong = 0;
+        foreach (var (cin, cout, h, w) in Enumerable.Repeat(new[] { (8, 1, 6, 4), (8, 8, 6, 4), (16, 1, 10, 16), (1, 8, 6, 4), (64, 1, 10, 16) }, 20).SelectMany(s => s))
+        {
+            var conv = TorchSharp.torch.nn.Conv2d(cin, cout, 3, padding: 1);
+            var x = TorchSharp.torch.rand(new long[] { 4, cin, h, w }, generator: generator).requires_grad_();
+            conv.call(x).sum().backward();
+            var expected = TorchSharp.torch.nn.functional.conv_transpose2d(TorchSharp.torch.ones(4, cout, h, w), conv.weight!.detach(), padding: new long[] { 1, 1 });
+            if (!((x.grad! - expected).abs().max().item<float>() <= 1e-4f)) wrong++;
+        }
+        foreach (var (cin, cout) in Enumerable.Repeat(new[] { (1, 8), (8, 16), (16, 1), (8, 8), (32, 2) }, 8).SelectMany(s => s))
+        {
+            var conv = TorchSharp.torch.nn.Conv3d(cin, cout, 3, padding: 1);
+            var x = TorchSharp.torch.rand(new long[] { 2, cin, 5, 8, 8 }, generator: generator).requires_grad_();
+            conv.call(x).sum().backward();
+            var expected = TorchSharp.torch.nn.functional.conv_transpose3d(TorchSharp.torch.ones(new long[] { 2, cout, 5, 8, 8 }), conv.weight!.detach(), padding: new long[] { 1, 1, 1 });
+            if (!((x.grad! - expected).abs().max().item<float>() <= 1e-4f)) wrong++;
+        }
+        return wrong;
     }
 
     /// <summary>Whether libtorch will use its oneDNN (mkldnn) kernels where it can.</summary>
     public static bool OneDnnEnabled => UserEnabledMkldnn(GlobalContext());
 
-    // at::globalContext(), at::Context::setUserEnabledMkldnn(bool), at::Context::userEnabledMkldnn() const: exported
+    [DllImport("libc.so.6", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv(string name);
+    [DllImport("libc.so.6", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
+    // at::globalContext(), at::Context::setUserEnabledMkldnn/NNPACK(bool), at::Context::userEnabledMkldnn() const: exported
     // C++ symbols of libtorch_cpu.so (the instance TorchSharp loads); a member function takes `this` first on x64 Linux.
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
     private static extern IntPtr GlobalContext();
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]
     private static extern bool UserEnabledMkldnn(IntPtr context);

@@ -116,7 +116,7 @@ public sealed class StudentTrainer : IDisposable
         Options = options;
         this.data = data;
         checkpointDir = Path.Combine(runDir, "checkpoint");
-        Vad.Torch.TorchRuntime.UseNativeKernelsForTraining();
+        Vad.Torch.TorchRuntime.CheckTrainingKernels();
         torch.manual_seed(options.Seed);
         Student = new StudentNetwork(cfg);
         Decoder = new Decoder(cfg);

@@ -144,7 +144,7 @@ public static class TrainCommand
         if (pseudoRepeat > 1 && pseudoClips.Count == 0)
             throw new CommandArgsException($"--pseudo-anomaly-repeat: {dataset.Root} has no pseudo-anomaly clips (no training/{PseudoAnomalyLabels.Folder}/*.txt; make them with ./vad teachers make-local)");
         args.RejectUnknown();
-        Vad.Torch.TorchRuntime.EnsureLoaded();
+        Vad.Torch.TorchRuntime.EnsureLoaded(training: true);
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
 
         Directory.CreateDirectory(runDir);
@@ -156,7 +156,7 @@ public static class TrainCommand
             if (Console.IsOutputRedirected) Console.WriteLine(stamped);
         }
         Log($"command: ./vad train {string.Join(' ', argv)}");
-        Log($"torch: {Vad.Torch.TorchRuntime.Status}; threads {TorchSharp.torch.get_num_threads()}; oneDNN off for training (native kernels)");
+        Log($"torch: {Vad.Torch.TorchRuntime.Status}; threads {TorchSharp.torch.get_num_threads()}");
         File.WriteAllText(Path.Combine(runDir, "config.json"), cfg.ToJson());
         File.WriteAllText(Path.Combine(runDir, "train-options.json"), JsonSerializer.Serialize(options, StudentConfig.Json));
 
@@ -197,6 +197,7 @@ public static class TrainCommand
             options, $"./vad train {string.Join(' ', argv)}");
         if (data.Teachers.Count > 0) File.WriteAllText(Path.Combine(runDir, "data.json"), JsonSerializer.Serialize(runData, StudentConfig.Json));
         using var trainer = new StudentTrainer(cfg, options, data, runDir);
+        Log($"kernels: {Vad.Torch.TorchRuntime.TrainingKernels}");
         if (trainer.TryResume()) Log($"resumed at phase {trainer.State.Phase}, epoch {trainer.State.Epoch}, step {trainer.State.StepInEpoch} (global {trainer.State.GlobalStep})");
         Log($"{data.Count} samples ({trainer.SamplesPerEpoch} per epoch with --sample-step {options.SampleStep}), batch {Math.Min(options.BatchSize, data.Count)}, {trainer.StepsPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all");
 

@@ -25,7 +25,7 @@ public sealed class TeacherTrainer
     {
         _cfg = cfg;
         _rng = new Random(cfg.Seed);
-        Vad.Torch.TorchRuntime.UseNativeKernelsForTraining();
+        Vad.Torch.TorchRuntime.CheckTrainingKernels();
     }
 
     public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, int stackMinSide, ProgressContext? ctx,
