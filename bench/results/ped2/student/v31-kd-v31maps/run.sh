@@ -6,7 +6,8 @@
 # LOG=v32 SEL=/work/sel-v32. SEEDS (default "42 43"): v33-kd-v32maps (fifteenth session): the v32 line with
 # RUNS=runs/student/ped2-cpu-v33-kd-v32maps-seed LOG=v33 SEL=/work/sel-v33 SEEDS="44 45".
 # v34-kd-v33maps (seventeenth session): CACHE=/work/v33-cache RUNS=runs/student/ped2-cpu-v34-kd-v33maps-seed LOG=v34
-# SEL=/work/sel-v34 SEEDS="46 47". EPOCHS (default 12): v39 on a fresh machine (twenty-first session) ran 9.
+# SEL=/work/sel-v34 SEEDS="46 47". EPOCHS (default 12) and THREADS (default 1): v39 (twenty-first session) ran seed 52
+# alone, 9 epochs, 2 threads.
 cd /work/main
 export VAD_ROOT=/work/main
 S="dotnet /work/student-bin-v32/Vad.Student.dll"
@@ -17,19 +18,21 @@ G=${LOG:-v31}
 O=${SEL:-/work/sel-v31}
 SEEDS=${SEEDS:-42 43}
 N=${EPOCHS:-12}
+TH=${THREADS:-1}
 LAST=epoch-$(printf %02d $N).onnx
-set -- $SEEDS
+K=$(echo $SEEDS | wc -w)
+RUNLIST=$(for s in $SEEDS; do printf "%s," $R$s; done | sed 's/,$//')
 for attempt in 1 2 3; do
   for s in $SEEDS; do
     [ -f $R$s/epochs/$LAST ] && continue
     $S train --dataset $D --teachers $C --profile cpu \
       --distill-splits train,train-x1.5,train-x2 --hold-out 14,15,16 --export-epochs \
-      --no-adversarial --ae-epochs 1 --epochs $N --batch 32 --threads 1 --seed $s --run $R$s >> /work/$G-train-$s.log 2>&1 &
+      --no-adversarial --ae-epochs 1 --epochs $N --batch 32 --threads $TH --seed $s --run $R$s >> /work/$G-train-$s.log 2>&1 &
   done
   wait
-  echo "attempt $attempt done $(date -u +%H:%M:%S): $(ls $R*/epochs/$LAST 2>/dev/null | wc -l) of 2 complete"
+  echo "attempt $attempt done $(date -u +%H:%M:%S): $(ls $R*/epochs/$LAST 2>/dev/null | wc -l) of $K complete"
 done
-[ "$(ls $R*/epochs/$LAST 2>/dev/null | wc -l)" = 2 ] || { echo "not complete: no selection"; exit 1; }
+[ "$(ls $R*/epochs/$LAST 2>/dev/null | wc -l)" = $K ] || { echo "not complete: no selection"; exit 1; }
 echo "select $(date -u +%H:%M:%S)"
-$S select-epoch --run $R$1,$R$2 --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
+$S select-epoch --run $RUNLIST --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
 echo "selected $(date -u +%H:%M:%S)"
