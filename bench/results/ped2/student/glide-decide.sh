@@ -16,14 +16,16 @@ done
 dotnet ${STUDENT_BIN:-/work/student-bin-v32}/Vad.Student.dll select-epoch --run $RUNS \
   --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 \
   --out ${SEL:-/work/sel-$NAME} > $HERE/select-epoch-$NAME.log 2>&1
-python3 - "$HERE" "$NAME" "$RULE" "$SHIPPED_RUN" "$SHIPPED_EPOCH" "$SHIPPED_GLIDE" <<'PY'
+python3 - "$HERE" "$NAME" "$RULE" "$SHIPPED_RUN" "$SHIPPED_EPOCH" "$SHIPPED_GLIDE" "$RUNS" <<'PY'
 import re, json, sys
-here, name, rule, shipped_run, shipped_epoch, shipped_glide = sys.argv[1:]
+here, name, rule, shipped_run, shipped_epoch, shipped_glide, runs = sys.argv[1:]
 log = open(f'{here}/select-epoch-{name}.log').read()
-m = re.search(r'^selected (\S+) epoch-(\d+) \(in-context AUC ([\d.]+)\)', log, re.M)
+# With one run select-epoch names epochs without their run folder.
+m = re.search(r'^selected (?:(\S+) )?epoch-(\d+) \(in-context AUC ([\d.]+)\)', log, re.M)
 if not m: sys.exit('no selection in the log')
-run, epoch, glide = m.group(1), int(m.group(2)), float(m.group(3))
-crowd = float(re.search(r'^%s epoch-%02d: .*crowd correlation ([-\d.]+)' % (re.escape(run), epoch), log, re.M).group(1))
+run, epoch, glide = m.group(1) or runs, int(m.group(2)), float(m.group(3))
+prefix = '' if m.group(1) is None else re.escape(run) + ' '
+crowd = float(re.search(r'^%sepoch-%02d: .*crowd correlation ([-\d.]+)' % (prefix, epoch), log, re.M).group(1))
 shipped = dict(run=shipped_run, epoch=int(shipped_epoch), glide_auc=float(shipped_glide))
 same = run == shipped['run'] and epoch == shipped['epoch']
 ships = not same and glide > shipped['glide_auc']
