@@ -109,9 +109,9 @@ public class TorchRuntimeTests
     }
 
     /// <summary>
-    /// Training's kernels give the convolution input gradient that the transposed convolution defines, on the small
-    /// shapes where oneDNN 3.7.1's AVX-512 kernels got it wrong in 30-48 of 100 random cases on an AMD EPYC VM (NaN or
-    /// off by up to 0.3). Different seeds from the check's own.
+    /// Training's kernels give the convolution input gradients that the transposed convolution defines, 2D and 3D, on
+    /// the small shapes where oneDNN 3.7.1's AVX-512 kernels got 30-48 of 100 wrong on an AMD EPYC VM (NaN or off by up
+    /// to 0.3); inputs other than the trainers' own check's.
     /// </summary>
     [Fact]
     public void Training_kernels_give_exact_convolution_input_gradients()
@@ -119,19 +119,6 @@ public class TorchRuntimeTests
         TorchRuntime.EnsureLoaded();
         Assert.NotEqual("not checked", TorchRuntime.CheckTrainingKernels());
         torch.manual_seed(3);
-        using var scope = torch.NewDisposeScope();
-        var wrong = new List<string>();
-        for (int rep = 0; rep < 20; rep++)
-            foreach (var (cin, cout, h, w) in new[] { (8, 1, 6, 4), (8, 8, 6, 4), (16, 1, 10, 16), (1, 8, 6, 4), (64, 1, 10, 16) })
-            {
-                var conv = torch.nn.Conv2d(cin, cout, 3, padding: 1);
-                var x = torch.rand(4, cin, h, w).requires_grad_();
-                conv.call(x).sum().backward();
-                // d sum(conv(x)) / dx = the transposed convolution of ones with the same weights.
-                var expected = torch.nn.functional.conv_transpose2d(torch.ones(4, cout, h, w), conv.weight!.detach(), padding: new long[] { 1, 1 });
-                float diff = (x.grad! - expected).abs().max().item<float>();
-                if (!(diff < 1e-4f)) wrong.Add($"{cin}->{cout} on {h}x{w}: {diff}");
-            }
-        Assert.True(wrong.Count == 0, $"{wrong.Count} of 100 input gradients wrong: {string.Join("; ", wrong.Take(5))}");
+        Assert.Equal(0, TorchRuntime.WrongConvolutionGradients(seed: 3));
     }
 }
