@@ -7,7 +7,8 @@
 # RUNS=runs/student/ped2-cpu-v33-kd-v32maps-seed LOG=v33 SEL=/work/sel-v33 SEEDS="44 45".
 # v34-kd-v33maps (seventeenth session): CACHE=/work/v33-cache RUNS=runs/student/ped2-cpu-v34-kd-v33maps-seed LOG=v34
 # SEL=/work/sel-v34 SEEDS="46 47". EPOCHS (default 12) and THREADS (default 1): v39 (twenty-first session) ran seed 52
-# alone, 9 epochs, 2 threads.
+# alone, 9 epochs, 2 threads. SELECT=0 skips the selection at the end (v39 completed, twenty-second session: the
+# decision's own select-epoch over both runs is the only one).
 cd /work/main
 export VAD_ROOT=/work/main
 S="dotnet /work/student-bin-v32/Vad.Student.dll"
@@ -33,6 +34,7 @@ for attempt in 1 2 3; do
   echo "attempt $attempt done $(date -u +%H:%M:%S): $(ls $R*/epochs/$LAST 2>/dev/null | wc -l) of $K complete"
 done
 [ "$(ls $R*/epochs/$LAST 2>/dev/null | wc -l)" = $K ] || { echo "not complete: no selection"; exit 1; }
+[ "${SELECT:-1}" = 0 ] && exit 0
 echo "select $(date -u +%H:%M:%S)"
 $S select-epoch --run $RUNLIST --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
 echo "selected $(date -u +%H:%M:%S)"
