@@ -2,17 +2,19 @@
 # next to select-epoch's training-data columns, and how well each column ranks the epochs as the test does (Spearman).
 # Nothing is selected or shipped from it. Run from the repository root; writes epoch-curves.{json,md} next to this file.
 # Other runs: epoch-curves.py SELECT_LOG OUT_DIR (the v30-kd-ride runs: /work/sel-v30.log bench/results/ped2/student/v30-kd-ride).
+# A one-run select log names its epochs without the run folder: give that folder as RUN in the environment.
 import re, json, os, subprocess, math, sys
 log = sys.argv[1] if len(sys.argv) > 1 else '/work/sel-v32.log'
 here = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
 work = '/tmp/curves-' + os.path.basename(log).removesuffix('.log')
 binary = os.environ.get('STUDENT_BIN', '/work/student-bin-v32') + '/Vad.Student.dll'
-pat = re.compile(r'(\S+) (epoch-(\d+)): in-context AUC ([\d.]+).*?AUC ([\d.]+) \(held-out [\d,]+ vs [\d.]+x copies.*?local AUC ([\d.]+).*?crowd correlation ([-\d.]+)')
+pat = re.compile(r'(?:(\S+) )?(epoch-(\d+)): in-context AUC ([\d.]+).*?AUC ([\d.]+) \(held-out [\d,]+ vs [\d.]+x copies.*?local AUC ([\d.]+).*?crowd correlation ([-\d.]+)')
 rows = []
 for line in open(log):
     m = pat.match(line)
     if m:
-        rows.append(dict(run=m.group(1), epoch=int(m.group(3)), glide=float(m.group(4)), speedup_auc=float(m.group(5)),
+        if m.group(1) is None and 'RUN' not in os.environ: sys.exit('a one-run select log: give its run folder as RUN')
+        rows.append(dict(run=m.group(1) or os.environ['RUN'], epoch=int(m.group(3)), glide=float(m.group(4)), speedup_auc=float(m.group(5)),
                          local_auc=float(m.group(6)), crowd_corr=float(m.group(7))))
 env = dict(os.environ, VAD_ROOT='/work/main')
 for r in rows:
