@@ -22,6 +22,8 @@ N=${EPOCHS:-12}
 TH=${THREADS:-1}
 LAST=epoch-$(printf %02d $N).onnx
 K=$(echo $SEEDS | wc -w)
+# Only this call's seeds count: other runs with the same prefix (v39's seed 52 when seed 53 runs) are not theirs.
+complete() { for s in $SEEDS; do [ -f $R$s/epochs/$LAST ] && echo $s; done | wc -l; }
 RUNLIST=$(for s in $SEEDS; do printf "%s," $R$s; done | sed 's/,$//')
 for attempt in 1 2 3; do
   for s in $SEEDS; do
@@ -31,9 +33,9 @@ for attempt in 1 2 3; do
       --no-adversarial --ae-epochs 1 --epochs $N --batch 32 --threads $TH --seed $s --run $R$s >> /work/$G-train-$s.log 2>&1 &
   done
   wait
-  echo "attempt $attempt done $(date -u +%H:%M:%S): $(ls $R*/epochs/$LAST 2>/dev/null | wc -l) of $K complete"
+  echo "attempt $attempt done $(date -u +%H:%M:%S): $(complete) of $K complete"
 done
-[ "$(ls $R*/epochs/$LAST 2>/dev/null | wc -l)" = $K ] || { echo "not complete: no selection"; exit 1; }
+[ "$(complete)" = $K ] || { echo "not complete: no selection"; exit 1; }
 [ "${SELECT:-1}" = 0 ] && exit 0
 echo "select $(date -u +%H:%M:%S)"
 $S select-epoch --run $RUNLIST --dataset ../shared/data/ped2 --clips 14,15,16 --local /work/ped2-val-glide --max-crowd-correlation 0.10 --out $O > $O.log 2>&1
