@@ -10,6 +10,7 @@ public static class Program
           train  --dataset DIR --teachers DIR --profile cpu|paper [--epochs N] ...   (train --help)
           export --run DIR [--out FILE.onnx]
           select-epoch --run DIR --dataset DIR --clips 14,15,16   (model selection on held-out training clips)
+          average-weights --models A.onnx,B.onnx[,...] --out FILE.onnx   (the mean of one run's exported weights)
           score  --model FILE.onnx --dataset DIR --split test --out DIR [--teachers DIR]
           bench  [--json FILE]
         """;
@@ -24,6 +25,7 @@ public static class Program
                 "train" => TrainCommand.Run(args[1..]),
                 "export" => TrainCommand.ExportRun(args[1..]),
                 "select-epoch" => SelectEpochCommand.Run(args[1..]),
+                "average-weights" => Onnx.WeightAveraging.Run(args[1..]),
                 "bench" => Bench.BenchCommand.Run(args[1..]),
                 "score" => Scoring.ScoreCommand.Run(args[1..]),
                 _ => Fail($"unknown command '{args[0]}'\n{Usage}"),
