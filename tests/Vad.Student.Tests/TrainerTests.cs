@@ -251,6 +251,85 @@ public class TrainerTests
         }
     }
 
+    private static float[] Buffers(nn.Module m)
+    {
+        using var scope = torch.NewDisposeScope();
+        return m.buffers().Where(b => b.is_floating_point()).SelectMany(b => b.detach().contiguous().data<float>().ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void Stochastic_weight_averaging_averages_the_epoch_ends_from_its_start_and_survives_a_kill()
+    {
+        var cfg = Tiny();
+        var data = new SyntheticDistillationData(cfg, 16, 2, 5);
+        // 4 steps per epoch: 1 auto-encoder epoch, then 3 distillation epochs averaged from the end of the second.
+        var options = new TrainOptions { BatchSize = 4, Phase1Epochs = 1, Phase2Epochs = 3, CheckpointEverySteps = 1, Seed = 9, SwaFromEpoch = 2, Adversarial = false };
+        string a = TempDir(), b = TempDir();
+        try
+        {
+            var epochEnds = new List<float[]>();
+            using var straight = new StudentTrainer(cfg, options, data, a);
+            straight.Run(onEpoch: m =>
+            {
+                if (m.Phase != 2) return;
+                epochEnds.Add(Weights(straight.Student));
+                if (m.Epoch == 0)
+                {
+                    Assert.Same(straight.Student, straight.ExportedStudent); // nothing averaged before the start epoch
+                    Assert.Null(straight.ExportedAveragedEpochs);
+                    return;
+                }
+                Assert.Same(straight.AveragedStudent, straight.ExportedStudent);
+                Assert.Equal(m.Epoch, straight.ExportedAveragedEpochs);
+                var mean = epochEnds.Skip(1).Aggregate(new float[epochEnds[0].Length], (acc, w) => acc.Zip(w, (p, q) => p + q / (epochEnds.Count - 1)).ToArray());
+                float error = mean.Zip(Weights(straight.AveragedStudent!)).Max(p => Math.Abs(p.First - p.Second));
+                Assert.True(error < 1e-5f, $"epoch {m.Epoch + 1}: the average differs from the mean of epochs 2..{m.Epoch + 1} by {error}");
+            });
+            Assert.Equal(3, epochEnds.Count);
+            Assert.NotEqual(epochEnds[1], epochEnds[2]);
+            Assert.Equal(2, straight.State.AveragedEpochs);
+            // Its BatchNorm statistics are its own (recomputed), not the last weights'.
+            Assert.NotEqual(Buffers(straight.Student), Buffers(straight.AveragedStudent!));
+
+            // Killed in the middle of the third distillation epoch (after the average started), resumed, finished.
+            using (var killed = new StudentTrainer(cfg, options with { MaxSteps = 4 + 4 * 2 + 2 }, data, b)) killed.Run();
+            using var resumed = new StudentTrainer(cfg, options, data, b);
+            Assert.True(resumed.TryResume());
+            Assert.Equal(1, resumed.State.AveragedEpochs);
+            resumed.Run();
+            Assert.Equal(2, resumed.State.AveragedEpochs);
+            float diff = Weights(resumed.AveragedStudent!).Zip(Weights(straight.AveragedStudent!)).Max(p => Math.Abs(p.First - p.Second));
+            float bufferDiff = Buffers(resumed.AveragedStudent!).Zip(Buffers(straight.AveragedStudent!)).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(diff < 1e-5f && bufferDiff < 1e-4f, $"resumed average differs from the uninterrupted one by {diff} (weights), {bufferDiff} (BatchNorm statistics)");
+            Assert.Throws<ArgumentException>(() => new StudentTrainer(cfg, options with { EmaDecay = 0.9 }, data, TempDir()));
+            Assert.Throws<ArgumentException>(() => new StudentTrainer(cfg, options with { SwaFromEpoch = 4 }, data, TempDir()));
+        }
+        finally { Directory.Delete(a, true); Directory.Delete(b, true); }
+    }
+
+    [Fact]
+    public void Recomputed_BatchNorm_statistics_are_the_mean_of_the_batch_statistics()
+    {
+        random.manual_seed(3);
+        using var conv = nn.Conv2d(2, 3, 3);
+        using var bn = nn.BatchNorm2d(3);
+        using var net = nn.Sequential(("conv", conv), ("bn", bn));
+        var batches = Enumerable.Range(0, 3).Select(i => rand(4, 2, 6, 6) * (i + 1) + i).ToList();
+        Tensor expectedMean, expectedVar;
+        using (torch.no_grad())
+        {
+            var outs = batches.Select(x => conv.call(x)).ToList();
+            expectedMean = torch.stack(outs.Select(o => o.mean([0, 2, 3]))).mean([0]);
+            expectedVar = torch.stack(outs.Select(o => o.var([0, 2, 3]))).mean([0]); // unbiased, as BatchNorm keeps it
+        }
+        int used = StudentTrainer.RecomputeBatchNormStatistics(net, batches.Select(x => x.clone()), x => net.call(x));
+        Assert.Equal(3, used);
+        Assert.False(net.training);
+        Assert.True((bn.running_mean! - expectedMean).abs().max().item<float>() < 1e-5f);
+        Assert.True((bn.running_var! - expectedVar).abs().max().item<float>() < 1e-4f);
+        Assert.Equal(0.1, bn.momentum!.Value, 6); // the module's own momentum is restored
+    }
+
     [Fact]
     public void The_exported_manifest_records_the_command_and_the_options_that_trained_the_model()
     {

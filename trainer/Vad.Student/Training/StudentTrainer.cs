@@ -35,6 +35,12 @@ public sealed record TrainOptions
     /// </summary>
     public double? EmaDecay { get; init; }
     /// <summary>
+    /// Stochastic weight averaging (Izmailov et al. 2018; null = off): from the end of this distillation epoch (1-based)
+    /// on, every epoch's weights join an equal-weight average whose BatchNorm statistics are then recomputed on training
+    /// batches; the average is what gets exported. The constant learning rate is SWA's own setting.
+    /// </summary>
+    public int? SwaFromEpoch { get; init; }
+    /// <summary>
     /// Weight w of an extra term on each multi-cell head's maximum, w * sum_T lambda_T sum_r MSE(max S_r, max T_r)
     /// (0 = the paper's loss). The frame score is the mean of the heads' maxima, and the cell-wise MSE spreads an
     /// uncertain peak over its neighbours, lowering it; this term trains the maxima themselves.
@@ -53,6 +59,8 @@ public sealed record TrainState
     public List<EpochMetrics> History { get; set; } = new();
     /// <summary>Sums of the running epoch (resumed mid-epoch).</summary>
     public EpochMetrics Running { get; set; } = new();
+    /// <summary>Distillation epochs in the weight average (<see cref="TrainOptions.SwaFromEpoch"/>).</summary>
+    public int AveragedEpochs { get; set; }
 }
 
 public sealed record EpochMetrics
@@ -93,7 +101,8 @@ public sealed class StudentTrainer : IDisposable
     public StudentNetwork Student { get; }
     public Decoder Decoder { get; }
     public IReadOnlyList<Discriminator> Discriminators { get; }
-    /// <summary>The moving average of the student's weights (with <see cref="TrainOptions.EmaDecay"/>), else null.</summary>
+    /// <summary>The average of the student's weights (with <see cref="TrainOptions.EmaDecay"/> or
+    /// <see cref="TrainOptions.SwaFromEpoch"/>), else null.</summary>
     public StudentNetwork? AveragedStudent { get; }
     /// <summary>Set only where there is an <see cref="AveragedStudent"/>: by its first update or a resumed checkpoint.</summary>
     private bool averageStarted;
@@ -105,6 +114,10 @@ public sealed class StudentTrainer : IDisposable
     public StudentNetwork ExportedStudent => averageStarted ? AveragedStudent! : Student;
     /// <summary>The decay of the average <see cref="ExportedStudent"/> holds, null when it is the student's own weights.</summary>
     public double? ExportedDecay => averageStarted ? Options.EmaDecay : null;
+    /// <summary>The epochs in the stochastic weight average <see cref="ExportedStudent"/> holds, null when it holds none.</summary>
+    public int? ExportedAveragedEpochs => averageStarted && Options.SwaFromEpoch is not null ? State.AveragedEpochs : null;
+    /// <summary>Training batches the BatchNorm statistics of the weight average are recomputed on (or all of an epoch's, if fewer).</summary>
+    public const int SwaBatchNormBatches = 50;
     public TrainState State { get; private set; } = new();
     public int StepsPerEpoch { get; }
     public int TeacherCount => data.Teachers.Count;
@@ -135,6 +148,12 @@ public sealed class StudentTrainer : IDisposable
             AveragedStudent = new StudentNetwork(cfg);
             averageDecay = decay;
             averageRate = 1 - decay;
+        }
+        if (options.SwaFromEpoch is { } from)
+        {
+            if (options.EmaDecay is not null) throw new ArgumentException("weight averaging: give --ema-decay or --swa-from-epoch, not both");
+            if (from < 1 || from > options.Phase2Epochs) throw new ArgumentException($"SWA start epoch must be in 1..{options.Phase2Epochs} (the distillation epochs), got {from}");
+            AveragedStudent = new StudentNetwork(cfg);
         }
         optPhase1 = optim.Adam(Student.EncoderParameters().Concat(Decoder.parameters()), options.LearningRate, weight_decay: options.WeightDecay);
         optPhase2 = optim.Adam(Student.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
@@ -222,7 +241,7 @@ public sealed class StudentTrainer : IDisposable
     /// </summary>
     private void UpdateAverage()
     {
-        if (AveragedStudent is null) return;
+        if (AveragedStudent is null || Options.EmaDecay is null) return;
         using var noGrad = torch.no_grad();
         foreach (var (avg, w) in AveragedStudent.parameters().Concat(AveragedStudent.buffers()).Zip(Student.parameters().Concat(Student.buffers())))
         {
@@ -230,6 +249,59 @@ public sealed class StudentTrainer : IDisposable
             else avg.copy_(w);
         }
         averageStarted = true;
+    }
+
+    /// <summary>
+    /// SWA at the end of distillation epoch <paramref name="epoch"/> (0-based): average += (weights - average) / (n + 1)
+    /// over the parameters, then the average's BatchNorm statistics are recomputed, because the running statistics of
+    /// averaged weights are not the average of the running statistics.
+    /// </summary>
+    private void UpdateEpochAverage(int epoch)
+    {
+        var average = AveragedStudent!;
+        int n = State.AveragedEpochs;
+        using (var noGrad = torch.no_grad())
+            foreach (var (avg, w) in average.parameters().Zip(Student.parameters()))
+            {
+                if (n == 0) avg.copy_(w);
+                else avg.add_((w - avg).div_(n + 1));
+            }
+        int batches = Math.Min(StepsPerEpoch, SwaBatchNormBatches);
+        RecomputeBatchNormStatistics(average, Enumerable.Range(0, batches).Select(step =>
+        {
+            var samples = BatchIndices(2, epoch, step);
+            data.Fill(samples, inputBuf, null, null);
+            return InputTensor(samples.Length);
+        }), x => average.call(x));
+        State.AveragedEpochs = n + 1;
+        averageStarted = true;
+    }
+
+    /// <summary>
+    /// Resets every BatchNorm's running statistics in <paramref name="net"/> and sets them to the equal-weight mean of the
+    /// batch statistics over <paramref name="batches"/> (momentum 1/(k+1) at batch k), by forward passes in training mode.
+    /// Returns the number of batches used; the net is left in eval mode.
+    /// </summary>
+    public static int RecomputeBatchNormStatistics(nn.Module net, IEnumerable<Tensor> batches, Action<Tensor> forward)
+    {
+        var norms = net.modules().OfType<TorchSharp.Modules.BatchNorm2d>().ToList();
+        if (norms.Count == 0) return 0;
+        var momenta = norms.Select(b => b.momentum).ToList();
+        foreach (var b in norms) b.reset_running_stats();
+        int k = 0;
+        net.train();
+        using (var noGrad = torch.no_grad())
+            foreach (var x in batches)
+            {
+                using var scope = NewDisposeScope();
+                foreach (var b in norms) b.momentum = 1.0 / (k + 1);
+                forward(x);
+                x.Dispose();
+                k++;
+            }
+        for (int i = 0; i < norms.Count; i++) norms[i].momentum = momenta[i];
+        net.eval();
+        return k;
     }
 
     /// <summary>
@@ -386,6 +458,7 @@ public sealed class StudentTrainer : IDisposable
                 State.Running = new EpochMetrics();
                 State.Epoch++;
                 State.StepInEpoch = 0;
+                if (State.Phase == 2 && Options.SwaFromEpoch is { } from && m.Epoch + 1 >= from) UpdateEpochAverage(m.Epoch);
                 onEpoch?.Invoke(m);
             }
             if (epochDone || State.GlobalStep % Options.CheckpointEverySteps == 0) SaveCheckpoint();
@@ -394,7 +467,8 @@ public sealed class StudentTrainer : IDisposable
 
     // ------------------------------------------------------------------ checkpoints
     private static readonly JsonSerializerOptions StateJson = new() { WriteIndented = true };
-    /// <summary>The averaged weights in a checkpoint folder (only with <see cref="TrainOptions.EmaDecay"/>).</summary>
+    /// <summary>The averaged weights in a checkpoint folder (only with <see cref="TrainOptions.EmaDecay"/> or
+    /// <see cref="TrainOptions.SwaFromEpoch"/>).</summary>
     public const string AveragedStudentFile = "student_ema.bin";
 
     /// <summary>Writes weights, optimiser states and the position atomically (a new folder renamed over the old).</summary>
@@ -432,7 +506,8 @@ public sealed class StudentTrainer : IDisposable
         // A phase-1 checkpoint made before the teacher maps existed has no discriminators yet: they start fresh.
         for (int i = 0; i < Discriminators.Count; i++)
             if (File.Exists(Path.Combine(dir, $"discriminator{i}.bin"))) Discriminators[i].load(Path.Combine(dir, $"discriminator{i}.bin"));
-        // A run given --ema-decay only when it is continued starts its average at its first continued step.
+        // A run given --ema-decay only when it is continued starts its average at its first continued step (and one given
+        // --swa-from-epoch at its first continued epoch end, if that is past the start).
         if (AveragedStudent is not null && File.Exists(Path.Combine(dir, AveragedStudentFile)))
         {
             AveragedStudent.load(Path.Combine(dir, AveragedStudentFile));

@@ -33,6 +33,9 @@ public static class TrainCommand
           --ema-decay D       export a moving average of the weights over the distillation steps (0 < D < 1, e.g.
                               0.999: about the last 1000 steps) instead of the last step's; given when a finished run
                               is continued, the average starts at the first step after the resume
+          --swa-from-epoch K  stochastic weight averaging: export the equal-weight average of the weights at the ends of
+                              distillation epochs K, K+1, ... (BatchNorm statistics recomputed on 50 training batches)
+                              instead of the last step's; not with --ema-decay
           --max-weight W      add W * sum_T lambda_T sum_r MSE(max S_r, max T_r) over the heads larger than 1x1: trains
                               the maps' maxima, which the frame score is made of (default 0, the paper's loss)
           --target-floor Q    distil max(0, map - floor) per teacher, floor = the Q-quantile (0 <= Q < 1, e.g. 0.5) of
@@ -118,10 +121,14 @@ public static class TrainCommand
             MaxSteps = args.Has("max-steps") ? args.GetInt("max-steps", 0) : null,
             SampleStep = args.GetInt("sample-step", 1),
             EmaDecay = args.Has("ema-decay") ? args.GetDouble("ema-decay", 0) : null,
+            SwaFromEpoch = args.Has("swa-from-epoch") ? args.GetInt("swa-from-epoch", 0) : null,
             MaxWeight = args.GetDouble("max-weight", 0),
         };
         if (!(options.MaxWeight >= 0) || double.IsInfinity(options.MaxWeight)) throw new CommandArgsException($"--max-weight must be a number >= 0, got {options.MaxWeight}");
         if (options.EmaDecay is { } emaDecay && !(emaDecay is > 0 and < 1)) throw new CommandArgsException($"--ema-decay must be in (0, 1), got {emaDecay}");
+        if (options.SwaFromEpoch is { } swa && options.EmaDecay is not null) throw new CommandArgsException("give --ema-decay or --swa-from-epoch, not both");
+        if (options.SwaFromEpoch is { } swaFrom && (swaFrom < 1 || swaFrom > options.Phase2Epochs))
+            throw new CommandArgsException($"--swa-from-epoch must be a distillation epoch, 1..{options.Phase2Epochs} (--epochs), got {swaFrom}");
         // One thread by default: measured here, libtorch's 2 OpenMP threads on 2 shared cores ran a step 10-25x slower.
         int threads = args.GetInt("threads", 1);
         var splits = args.GetAll("distill-splits");
@@ -210,7 +217,7 @@ public static class TrainCommand
             if (exportEpochs && m.Phase == 2)
             {
                 string path = EpochExportPath(runDir, m.Epoch + 1);
-                var em = Export(trainer.ExportedStudent, path, runData, trainer.State, trainer.ExportedDecay);
+                var em = Export(trainer.ExportedStudent, path, runData, trainer.State, trainer.ExportedDecay, trainer.ExportedAveragedEpochs);
                 Log($"exported epoch {m.Epoch + 1}: {path} (version {em.Version[..12]})");
             }
         }
@@ -251,7 +258,7 @@ public static class TrainCommand
             return 0;
         }
         string onnx = Path.Combine(runDir, "student.onnx");
-        var manifest = Export(trainer.ExportedStudent, onnx, runData, trainer.State, trainer.ExportedDecay);
+        var manifest = Export(trainer.ExportedStudent, onnx, runData, trainer.State, trainer.ExportedDecay, trainer.ExportedAveragedEpochs);
         Log($"exported {onnx} ({new FileInfo(onnx).Length / 1e6:0.0} MB), version {manifest.Version}");
         return 0;
     }
@@ -265,7 +272,8 @@ public static class TrainCommand
         Dictionary<string, float>? TeacherFloors = null, TrainOptions? Options = null, string? Command = null);
 
     /// <summary>Exports the student to ONNX and writes the manifest next to it.</summary>
-    public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state, double? emaDecay = null)
+    public static StudentManifest Export(StudentNetwork student, string onnxPath, RunData? runData, TrainState? state, double? emaDecay = null,
+        int? averagedEpochs = null)
     {
         byte[] bytes = OnnxExporter.Export(student);
         if (Path.GetDirectoryName(Path.GetFullPath(onnxPath)) is { } parent) Directory.CreateDirectory(parent);
@@ -287,6 +295,7 @@ public static class TrainCommand
         }
         if (state?.History.LastOrDefault(h => h.Phase == 1) is { } ae) metrics["train_reconstruction_mse"] = ae.Reconstruction;
         if (emaDecay is { } d) metrics["weights_ema_decay"] = d;
+        if (averagedEpochs is { } n) metrics["weights_swa_epochs"] = n;
         if (runData is not null)
         {
             foreach (var (t, s) in runData.TeacherScales) metrics[$"teacher_scale_{t}"] = s;
@@ -338,7 +347,8 @@ public static class TrainCommand
         // Runs whose data.json predates the recorded options still have them in train-options.json.
         if (runData is not null && runData.Options is null && options is not null) runData = runData with { Options = options };
         double? decay = weights == "student.bin" ? null : options?.EmaDecay;
-        var manifest = Export(student, outPath, runData, state, decay);
+        int? swaEpochs = weights == "student.bin" || options?.SwaFromEpoch is null ? null : state?.AveragedEpochs;
+        var manifest = Export(student, outPath, runData, state, decay, swaEpochs);
         Console.WriteLine($"exported {outPath} ({new FileInfo(outPath).Length / 1e6:0.0} MB) from {ckpt} at phase {state?.Phase} epoch {state?.Epoch} " +
                           $"step {state?.GlobalStep}{(state?.Finished == true ? " (finished)" : " (unfinished run)")}{(weights == "student.bin" ? "" : ", averaged weights")}; version {manifest.Version}");
         return 0;
