@@ -70,6 +70,8 @@ public static class Program
                                    other objects painted over with the background; default no)]
                                   [--calibration-clips 14,15,16 (training clips held out of fitting: statistics and
                                    the validation come from them)] [--validation sped-up|in-context (as for select)]
+                                  (every epoch is checkpointed in <out>/checkpoint; the same command after a kill
+                                   resumes there with the weights an uninterrupted training gives)
                vad teachers score --dataset DIR --split train|test [--videos 01,02] --out DIR [--models DIR]
                                   [--cache DIR (default: DIR)] [--resolutions 1,4,16] [--dump-objects FILE.csv (replaced)]
                                   [--speedup F (a copy played F times faster, F >= 1, e.g. 1.5 or 2: frames floor(j*F),
@@ -159,17 +161,25 @@ public static class Program
         {
             var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, cfg.StackMinSide, ctx, cfg.StackMaskNeighbours);
             AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
-            models = new TeacherTrainer(cfg).Train(objs, ctx, t1From);
+            var trainer = new TeacherTrainer(cfg, CheckpointDir(outDir));
+            models = trainer.Train(objs, ctx, t1From);
+            if (trainer.ResumedFrom is { } r)
+                AnsiConsole.MarkupLine($"[grey]resumed from {Markup.Escape(CheckpointDir(outDir))}: {TeacherTrainer.PhaseName(r.Phase)}, {r.EpochsDone} epoch(s) done[/]");
             var calClips = clips.Where(c => cfg.CalibrationClips.Contains(c.Name)).ToList();
             models.Config = TeacherValidation.Select(models, detector, calClips, ctx);
         });
         AnsiConsole.MarkupLine($"selected on the validation: T1 {Markup.Escape(models!.Config.T1Rule.ToString())} (AUC {models.Config.ValidationAuc[models.Config.T1Rule.ToString()]:F4}), T2 {Markup.Escape(models.Config.T2Rule.ToString())} (AUC {models.Config.ValidationAuc[models.Config.T2Rule.ToString()]:F4})");
         models!.Save(outDir, Path.GetFullPath(dataset));
+        // Trained and saved: the checkpoint has nothing left to resume.
+        if (Directory.Exists(CheckpointDir(outDir))) Directory.Delete(CheckpointDir(outDir), recursive: true);
         foreach (var (k, v) in models.Config.Stats) AnsiConsole.MarkupLine($"[grey]{k}: mean {v.Mean:G4} sd {v.Std:G4}[/]");
         AnsiConsole.MarkupLine($"trained in {sw.Elapsed.TotalSeconds:F0} s -> {outDir}");
         models.Dispose();
         return 0;
     }
+
+    /// <summary>Where <c>teachers train</c> checkpoints every epoch; a killed training given the same command resumes there.</summary>
+    public static string CheckpointDir(string outDir) => Path.Combine(outDir, "checkpoint");
 
     /// <summary>The default detector's learned parts: median background (+ person height model when splitting groups).</summary>
     private static void LearnDetector(string dataset, string outDir, bool splitGroups, bool splitStacks)

@@ -309,6 +309,23 @@ public sealed class TeacherModels : IDisposable
         foreach (var m in mods.Take(4)) m.eval();
     }
 
+    /// <summary>Every network's weights into <paramref name="dir"/> (a training checkpoint: no config, no manifest).</summary>
+    public void SaveWeights(string dir)
+    {
+        foreach (var (module, file) in Modules.Zip(ModuleFiles)) module.save(Path.Combine(dir, file));
+    }
+
+    /// <summary>Every network's weights from a folder <see cref="SaveWeights"/> wrote.</summary>
+    public void LoadWeights(string dir)
+    {
+        foreach (var (module, file) in Modules.Zip(ModuleFiles))
+        {
+            string path = Path.Combine(dir, file);
+            if (!File.Exists(path)) throw new FileNotFoundException($"{dir}: {file} missing");
+            module.load(path);
+        }
+    }
+
     /// <summary>Saves weights, config and manifest; <paramref name="command"/> (default: the train command) records how
     /// they were made.</summary>
     public void Save(string dir, string dataset, string? command = null)

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
 using OpenCvSharp;
 using Spectre.Console;
 using TorchSharp;
@@ -11,6 +14,10 @@ namespace Vad.Teachers.Teachers;
 /// <summary>A normal training object: appearance crop, motion crop and a +-9 frame window of stack crops.</summary>
 public sealed record TrainingObject(string Clip, byte[] App, float[] Motion, byte[] Window);
 
+/// <summary>Where a killed training resumes: the phase (0 T1 auto-encoders, 1 T1 classifiers, 2 T2 multi-task) and how many
+/// of its epochs are done, with what identifies the training it belongs to.</summary>
+public sealed record TeacherCheckpoint(int Phase, int EpochsDone, string Config, int Objects, string ObjectsSha256, string? T1From);
+
 /// <summary>
 /// Trains both teachers on normal training clips only. Fitting clips: all but <see cref="TeacherConfig.CalibrationClips"/>;
 /// the calibration clips give each raw component's normal mean/std (z-normalisation of the object scores).
@@ -18,15 +25,34 @@ public sealed record TrainingObject(string Clip, byte[] App, float[] Motion, byt
 public sealed class TeacherTrainer
 {
     public const int WindowHalf = 9;
+    private const int AutoEncoderPhase = 0, ClassifierPhase = 1, MultiTaskPhase = 2;
+    private static readonly string[] PhaseNames = ["T1 auto-encoders", "T1 classifiers", "T2 multi-task"];
     private readonly TeacherConfig _cfg;
     private readonly Random _rng;
+    private readonly string? _checkpointDir;
+    private TeacherModels? _models;
+    private TeacherCheckpoint? _position;
+    private int _checkpointsWritten;
+    private string? _resumedDir;
 
-    public TeacherTrainer(TeacherConfig cfg)
+    /// <summary>With <paramref name="checkpointDir"/>, every finished epoch is checkpointed there (weights, optimiser,
+    /// position) and a training that finds a checkpoint of the same configuration and objects resumes from it, giving the
+    /// weights an uninterrupted training gives: the finished epochs' random draws are replayed, not re-trained.</summary>
+    public TeacherTrainer(TeacherConfig cfg, string? checkpointDir = null)
     {
         _cfg = cfg;
         _rng = new Random(cfg.Seed);
+        _checkpointDir = checkpointDir;
         Vad.Torch.TorchRuntime.CheckTrainingKernels();
     }
+
+    /// <summary>The checkpoint this training resumed from, null when it started afresh.</summary>
+    public TeacherCheckpoint? ResumedFrom { get; private set; }
+
+    /// <summary>Tests: stop (as a kill would) right after this many checkpoints were written.</summary>
+    public int? StopAfterCheckpoints { get; init; }
+
+    public static string PhaseName(int phase) => PhaseNames[phase];
 
     public static List<TrainingObject> CollectObjects(IReadOnlyList<Clip> clips, IObjectDetector detector, int frameStride, int stackMinSide, ProgressContext? ctx,
         bool maskNeighbours = false)
@@ -74,12 +100,19 @@ public sealed class TeacherTrainer
         var cal = all.Where(o => _cfg.CalibrationClips.Contains(o.Clip)).ToList();
         if (fit.Count == 0 || cal.Count == 0) throw new InvalidOperationException($"need objects in both fitting ({fit.Count}) and calibration ({cal.Count}) clips");
         var models = new TeacherModels(_cfg);
+        _models = models;
         if (t1From is not null)
         {
             // T1 kept from a trained model directory; only T2 is (re)trained.
             models.LoadT1(t1From);
         }
-        else
+        if (_checkpointDir is not null)
+        {
+            _position = new TeacherCheckpoint(-1, 0, JsonSerializer.Serialize(_cfg, TeacherModels.Json), all.Count, ObjectsSha256(all),
+                t1From is null ? null : Path.GetFullPath(t1From));
+            ResumedFrom = TryResume(models);
+        }
+        if (t1From is null)
         {
             TrainAutoEncoders(models, fit, ctx);
             TrainClassifiers(models, fit, ctx);
@@ -89,6 +122,57 @@ public sealed class TeacherTrainer
         models.Config = _cfg with { Stats = Calibrate(models, cal, ctx) };
         return models;
     }
+
+    /// <summary>sha256 over the training objects (clip, crops, stack window): a checkpoint resumes only the same objects.</summary>
+    public static string ObjectsSha256(IReadOnlyList<TrainingObject> objects)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var o in objects)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(o.Clip));
+            hash.AppendData(o.App);
+            hash.AppendData(MemoryMarshal.AsBytes(o.Motion.AsSpan()));
+            hash.AppendData(o.Window);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private TeacherCheckpoint? TryResume(TeacherModels models)
+    {
+        string dir = Directory.Exists(_checkpointDir) ? _checkpointDir! : Directory.Exists(_checkpointDir + ".old") ? _checkpointDir + ".old" : "";
+        string statePath = Path.Combine(dir, "state.json");
+        if (dir == "" || !File.Exists(statePath)) return null;
+        var saved = JsonSerializer.Deserialize<TeacherCheckpoint>(File.ReadAllText(statePath), TeacherModels.Json)
+            ?? throw new InvalidDataException($"{statePath} is empty");
+        var differs = new List<string>();
+        if (saved.Config != _position!.Config) differs.Add("configuration");
+        if (saved.Objects != _position.Objects || saved.ObjectsSha256 != _position.ObjectsSha256) differs.Add($"training objects ({saved.Objects} then, {_position.Objects} now)");
+        if (saved.T1From != _position.T1From) differs.Add($"--t1-from ({saved.T1From ?? "none"} then, {_position.T1From ?? "none"} now)");
+        if (differs.Count > 0)
+            throw new InvalidOperationException($"the checkpoint in {dir} belongs to another training (its {string.Join(", ", differs)} differ): delete it or train into another --out");
+        models.LoadWeights(dir);
+        _resumedDir = dir;
+        return saved;
+    }
+
+    /// <summary>Writes the weights, the phase's optimiser state and the position atomically (a new folder renamed over the old).</summary>
+    private void SaveCheckpoint(int phase, int epochsDone, TorchSharp.Modules.Adam? opt)
+    {
+        if (_checkpointDir is null) return;
+        string dir = _checkpointDir, tmp = dir + ".tmp", old = dir + ".old";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        _models!.SaveWeights(tmp);
+        opt?.save_state_dict(Path.Combine(tmp, OptimizerFile));
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(_position! with { Phase = phase, EpochsDone = epochsDone }, TeacherModels.Json));
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+        if (Directory.Exists(dir)) Directory.Move(dir, old);
+        Directory.Move(tmp, dir);
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+        if (++_checkpointsWritten == StopAfterCheckpoints) throw new OperationCanceledException($"stopped after {_checkpointsWritten} checkpoints");
+    }
+
+    private const string OptimizerFile = "adam.bin";
 
     private const int A = InputSizes.Appearance, M = InputSizes.Motion, S = InputSizes.Stack, F = InputSizes.StackFrames;
 
@@ -164,21 +248,29 @@ public sealed class TeacherTrainer
     }
 
     /// <summary>
-    /// Runs <paramref name="step"/> on minibatches of indices into <paramref name="count"/> objects: each epoch a new
-    /// shuffled order cut into batches of <paramref name="batch"/> (the last one shorter), one progress task for all.
+    /// Runs minibatches of indices into <paramref name="count"/> objects: each epoch a new shuffled order cut into batches
+    /// of <paramref name="batch"/> (the last one shorter), one progress task for all. <paramref name="prepare"/> makes a
+    /// batch (every random draw happens there), <paramref name="apply"/> trains on it. A phase (0-2) is checkpointed after
+    /// each epoch; epochs a resumed checkpoint already holds are only prepared, so the draws after them are the same.
     /// </summary>
-    private void ForEachMinibatch(ProgressContext ctx, string description, int epochs, int count, int batch, Action<int[]> step)
+    private void ForEachMinibatch<TBatch>(ProgressContext ctx, string description, int phase, TorchSharp.Modules.Adam? opt, int epochs, int count, int batch,
+        Func<int[], TBatch> prepare, Action<TBatch> apply)
     {
         int steps = (count + batch - 1) / batch;
         var task = ctx.AddTask(description, maxValue: epochs * steps);
+        var resumed = phase >= 0 ? ResumedFrom : null;
+        int done = resumed is null ? 0 : resumed.Phase > phase ? epochs : resumed.Phase == phase ? Math.Min(resumed.EpochsDone, epochs) : 0;
+        if (opt is not null && resumed?.Phase == phase && done is > 0 && done < epochs) opt.load_state_dict(Path.Combine(_resumedDir!, OptimizerFile));
         for (int e = 0; e < epochs; e++)
         {
             var order = Shuffled(count);
             for (int s = 0; s < steps; s++)
             {
-                step(order.Skip(s * batch).Take(batch).ToArray());
+                var prepared = prepare(order.Skip(s * batch).Take(batch).ToArray());
+                if (e >= done) apply(prepared);
                 task.Increment(1);
             }
+            if (e >= done && phase >= 0) SaveCheckpoint(phase, e + 1, opt);
         }
     }
 
@@ -187,12 +279,15 @@ public sealed class TeacherTrainer
         var opt = torch.optim.Adam(m.AppAe.parameters().Concat(m.MotionAe.parameters()), _cfg.LearningRate);
         int bs = _cfg.BatchSize;
         m.AppAe.train(); m.MotionAe.train();
-        ForEachMinibatch(ctx, "T1 auto-encoders", _cfg.AutoEncoderEpochs, fit.Count, bs, sel =>
+        ForEachMinibatch(ctx, "T1 auto-encoders", AutoEncoderPhase, opt, _cfg.AutoEncoderEpochs, fit.Count, bs, sel =>
         {
             var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
+            return (sel.Length, App: AppBatch(fit, sel, flip), Motion: MotionBatch(fit, sel, flip));
+        }, p =>
+        {
             using var scope = torch.NewDisposeScope();
-            var a = torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A });
-            var mo = torch.tensor(MotionBatch(fit, sel, flip), new long[] { sel.Length, 2, M, M });
+            var a = torch.tensor(p.App, new long[] { p.Length, 1, A, A });
+            var mo = torch.tensor(p.Motion, new long[] { p.Length, 2, M, M });
             var loss = torch.nn.functional.mse_loss(m.AppAe.forward(a), a) + torch.nn.functional.mse_loss(m.MotionAe.forward(mo), mo);
             opt.zero_grad();
             loss.backward();
@@ -243,14 +338,18 @@ public sealed class TeacherTrainer
         var opt = torch.optim.Adam(m.AppClassifier.parameters().Concat(m.MotionClassifier.parameters()), _cfg.LearningRate);
         int half = _cfg.BatchSize / 2;
         m.AppClassifier.train(); m.MotionClassifier.train();
-        ForEachMinibatch(ctx, "T1 classifiers (normal vs pseudo-abnormal)", _cfg.ClassifierEpochs, fit.Count, half, sel =>
+        ForEachMinibatch(ctx, "T1 classifiers (normal vs pseudo-abnormal)", ClassifierPhase, opt, _cfg.ClassifierEpochs, fit.Count, half, sel =>
         {
             var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
             var (pa, pm) = PseudoAnomalies(fit, sel.Length);
+            return (sel.Length, App: AppBatch(fit, sel, flip), Motion: MotionBatch(fit, sel, flip), PseudoApp: pa, PseudoMotion: pm);
+        }, p =>
+        {
+            int n = p.Length;
             using var scope = torch.NewDisposeScope();
-            var a = torch.cat(new[] { torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A }), torch.tensor(pa, new long[] { sel.Length, 1, A, A }) }, 0);
-            var mo = torch.cat(new[] { torch.tensor(MotionBatch(fit, sel, flip), new long[] { sel.Length, 2, M, M }), torch.tensor(pm, new long[] { sel.Length, 2, M, M }) }, 0);
-            var y = torch.cat(new[] { torch.zeros(sel.Length), torch.ones(sel.Length) }, 0);
+            var a = torch.cat(new[] { torch.tensor(p.App, new long[] { n, 1, A, A }), torch.tensor(p.PseudoApp, new long[] { n, 1, A, A }) }, 0);
+            var mo = torch.cat(new[] { torch.tensor(p.Motion, new long[] { n, 2, M, M }), torch.tensor(p.PseudoMotion, new long[] { n, 2, M, M }) }, 0);
+            var y = torch.cat(new[] { torch.zeros(n), torch.ones(n) }, 0);
             Tensor ar, mr;
             using (torch.no_grad()) { ar = m.AppAe.forward(a); mr = m.MotionAe.forward(mo); }
             var loss = torch.nn.functional.binary_cross_entropy_with_logits(m.AppClassifier.forward(TeacherModels.ClassifierInput(a, ar)), y)
@@ -272,7 +371,7 @@ public sealed class TeacherTrainer
         int q = _cfg.BatchSize / 2;
         m.MultiTask.train();
         int n = F * S * S;
-        ForEachMinibatch(ctx, "T2 multi-task (arrow of time, irregularity, middle box)", _cfg.MultiTaskEpochs, fit.Count, q, sel =>
+        ForEachMinibatch(ctx, "T2 multi-task (arrow of time, irregularity, middle box)", MultiTaskPhase, opt, _cfg.MultiTaskEpochs, fit.Count, q, sel =>
         {
             int b = sel.Length;
             // rows: [0,b) forward consecutive, [b,2b) reversed consecutive, [2b,3b) skipped (random direction)
@@ -289,6 +388,11 @@ public sealed class TeacherTrainer
                 aot[b + k] = 1f;
                 irr[2 * b + k] = 1f;
             }
+            return (Length: b, Stacks: x, ArrowOfTime: aot, Irregularity: irr);
+        }, p =>
+        {
+            int b = p.Length;
+            var (x, aot, irr) = (p.Stacks, p.ArrowOfTime, p.Irregularity);
             using var scope = torch.NewDisposeScope();
             var stack = torch.tensor(x, new long[] { 3 * b, F, S, S });
             var (aotL, irrL) = m.MultiTask.forward(stack.unsqueeze(1));
@@ -318,11 +422,14 @@ public sealed class TeacherTrainer
         var opt = torch.optim.Adam(d.PredictorParameters(), _cfg.LearningRate);
         int bs = _cfg.BatchSize;
         d.train();
-        ForEachMinibatch(ctx, "T2 distillation (random target)", _cfg.DistillationEpochs, fit.Count, bs, sel =>
+        ForEachMinibatch(ctx, "T2 distillation (random target)", phase: -1, opt: null, _cfg.DistillationEpochs, fit.Count, bs, sel =>
         {
             var flip = sel.Select(_ => _rng.Next(2) == 1).ToArray();
+            return (sel.Length, App: AppBatch(fit, sel, flip));
+        }, p =>
+        {
             using var scope = torch.NewDisposeScope();
-            var loss = d.forward(torch.tensor(AppBatch(fit, sel, flip), new long[] { sel.Length, 1, A, A })).mean();
+            var loss = d.forward(torch.tensor(p.App, new long[] { p.Length, 1, A, A })).mean();
             opt.zero_grad();
             loss.backward();
             opt.step();
