@@ -4,28 +4,18 @@ using Vad.Core.Models;
 using Vad.Student.Model;
 using Vad.Student.Onnx;
 using Vad.Student.Training;
-using Vad.Torch;
 using Xunit;
 
 namespace Vad.Student.Tests;
 
 /// <summary>Epoch selection on held-out training clips against their sped-up copies (no test data).</summary>
-public sealed class SelectEpochTests : IDisposable
+public sealed class SelectEpochTests() : Vad.Testing.TempDirectoryTest("vad-select-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("vad-select-").FullName;
-
-    public SelectEpochTests() => TorchRuntime.EnsureLoaded();
-
-    public void Dispose()
-    {
-        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-    }
-
     /// <summary>A Ped2-layout dataset with 20 real frames of training clip 14 and of test clip 01 (whose labels the layout requires).</summary>
     private string Dataset()
     {
         string ped2 = KnownDatasets.FindPed2() ?? throw new DirectoryNotFoundException("UCSD Ped2 not found");
-        string root = Path.Combine(dir, "ds");
+        string root = Path.Combine(Dir, "ds");
         foreach (var (split, clip) in new[] { ("training", "14"), ("testing", "01") })
         {
             string to = Path.Combine(root, split, "frames", clip);
@@ -55,7 +45,7 @@ public sealed class SelectEpochTests : IDisposable
     public void The_epoch_that_best_separates_held_out_clips_from_their_sped_up_copies_is_selected()
     {
         var cfg = TrainerTests.Tiny();
-        string run = Path.Combine(dir, "run");
+        string run = Path.Combine(Dir, "run");
         ExportEpochs(cfg, run, 3, seed: 0);
         string dataset = Dataset();
         Assert.Equal(0, SelectEpochCommand.Run(["--run", run, "--dataset", dataset, "--clips", "14", "--threads", "1"]));
@@ -81,11 +71,11 @@ public sealed class SelectEpochTests : IDisposable
     public void Over_several_runs_the_best_eligible_epoch_is_selected_and_the_crowd_filter_excludes_epochs()
     {
         var cfg = TrainerTests.Tiny();
-        string runA = Path.Combine(dir, "a"), runB = Path.Combine(dir, "b");
+        string runA = Path.Combine(Dir, "a"), runB = Path.Combine(Dir, "b");
         ExportEpochs(cfg, runA, 2, seed: 0);
         ExportEpochs(cfg, runB, 2, seed: 2);
         string dataset = Dataset();
-        string outDir = Path.Combine(dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         Assert.Equal(0, SelectEpochCommand.Run(["--run", $"{runA},{runB}", "--dataset", dataset, "--clips", "14", "--threads", "1", "--out", outDir]));
         var rows = new[] { runA, runB }.SelectMany(run =>
         {
@@ -113,7 +103,7 @@ public sealed class SelectEpochTests : IDisposable
     public void With_local_pseudo_anomalies_the_epoch_that_best_finds_the_altered_frames_is_selected()
     {
         var cfg = TrainerTests.Tiny();
-        string run = Path.Combine(dir, "run");
+        string run = Path.Combine(Dir, "run");
         ExportEpochs(cfg, run, 3, seed: 10);
         string dataset = Dataset();
         // A make-local style pseudo clip of training clip 14 (real frames of another clip stand for the altered ones),
@@ -201,8 +191,8 @@ public sealed class SelectEpochTests : IDisposable
     public void Without_epoch_exports_or_clips_the_command_says_what_is_missing()
     {
         string dataset = Dataset();
-        Assert.Throws<FileNotFoundException>(() => SelectEpochCommand.Run(["--run", Path.Combine(dir, "none"), "--dataset", dataset, "--clips", "14"]));
-        Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", dir, "--dataset", dataset]));
-        Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", dir, "--dataset", dataset, "--clips", "14", "--max-crowd-correlation", "2"]));
+        Assert.Throws<FileNotFoundException>(() => SelectEpochCommand.Run(["--run", Path.Combine(Dir, "none"), "--dataset", dataset, "--clips", "14"]));
+        Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", Dir, "--dataset", dataset]));
+        Assert.Throws<Vad.Core.Cli.CommandArgsException>(() => SelectEpochCommand.Run(["--run", Dir, "--dataset", dataset, "--clips", "14", "--max-crowd-correlation", "2"]));
     }
 }

@@ -3,31 +3,21 @@ using Vad.Core.Models;
 using Vad.Student.Model;
 using Vad.Student.Onnx;
 using Vad.Student.Training;
-using Vad.Torch;
 using Xunit;
 using static TorchSharp.torch;
 
 namespace Vad.Student.Tests;
 
 /// <summary><c>./vad average-weights</c>: the element-wise mean of one architecture's exported weights.</summary>
-public sealed class WeightAveragingTests : IDisposable
+public sealed class WeightAveragingTests() : Vad.Testing.TempDirectoryTest("vad-average-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("vad-average-").FullName;
-
-    public WeightAveragingTests() => TorchRuntime.EnsureLoaded();
-
-    public void Dispose()
-    {
-        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-    }
-
     /// <summary>Exports a tiny student with weights drawn from <paramref name="seed"/> (and randomised norms) to NAME.onnx + manifest.</summary>
     private string Export(StudentConfig cfg, string name, int seed, string? teacherHash = null)
     {
         random.manual_seed(seed);
         using var net = new StudentNetwork(cfg);
         ModelTests.RandomiseNorms(net, seed);
-        string path = Path.Combine(dir, name + ".onnx");
+        string path = Path.Combine(Dir, name + ".onnx");
         var runData = new TrainCommand.RunData("tiny data", new() { ["t1"] = teacherHash ?? "aa", ["t2"] = "bb" }, new() { ["t1"] = 1f, ["t2"] = 1f },
             Command: $"./vad train --seed {seed}");
         TrainCommand.Export(net, path, runData, null);
@@ -49,7 +39,7 @@ public sealed class WeightAveragingTests : IDisposable
     {
         var cfg = TrainerTests.Tiny();
         var paths = new[] { Export(cfg, "a", 1), Export(cfg, "b", 2), Export(cfg, "c", 3) };
-        string outPath = Path.Combine(dir, "avg.onnx");
+        string outPath = Path.Combine(Dir, "avg.onnx");
         Assert.Equal(0, Program.Main(["average-weights", "--models", string.Join(",", paths), "--out", outPath]));
 
         var inputs = paths.Select(FloatInitializers).ToList();
@@ -84,10 +74,10 @@ public sealed class WeightAveragingTests : IDisposable
     {
         var cfg = TrainerTests.Tiny();
         string a = Export(cfg, "a", 4);
-        string copy = Path.Combine(dir, "copy.onnx");
+        string copy = Path.Combine(Dir, "copy.onnx");
         File.Copy(a, copy);
         File.Copy(StudentManifest.PathFor(a), StudentManifest.PathFor(copy));
-        string outPath = Path.Combine(dir, "avg.onnx");
+        string outPath = Path.Combine(Dir, "avg.onnx");
         WeightAveraging.AverageFiles([a, copy], outPath, "test");
         var rng = new Random(6);
         var x = Enumerable.Range(0, 3 * cfg.InputChannels * cfg.InputHeight * cfg.InputWidth).Select(_ => (float)rng.NextDouble()).ToArray();
@@ -103,7 +93,7 @@ public sealed class WeightAveragingTests : IDisposable
         string a = Export(cfg, "a", 1);
         string wider = Export(cfg with { HeadDim = 16 }, "wider", 2);
         string otherTeachers = Export(cfg, "other", 3, teacherHash: "cc");
-        string outPath = Path.Combine(dir, "avg.onnx");
+        string outPath = Path.Combine(Dir, "avg.onnx");
 
         // Same manifests, weights of other shapes: named with the model and the first initializer that differs.
         var e = Assert.Throws<InvalidDataException>(() => WeightAveraging.AverageFiles([a, wider], outPath, "test"));
@@ -116,7 +106,7 @@ public sealed class WeightAveragingTests : IDisposable
         Assert.False(File.Exists(outPath));
 
         Assert.Equal(2, Program.Main(["average-weights", "--models", a, "--out", outPath]));
-        Assert.Equal(2, Program.Main(["average-weights", "--models", $"{a},{Path.Combine(dir, "missing.onnx")}", "--out", outPath]));
+        Assert.Equal(2, Program.Main(["average-weights", "--models", $"{a},{Path.Combine(Dir, "missing.onnx")}", "--out", outPath]));
         Assert.False(File.Exists(outPath));
     }
 }

@@ -7,17 +7,8 @@ using static TorchSharp.torch;
 namespace Vad.Teachers.Tests;
 
 /// <summary><c>teachers train</c> checkpoints every epoch; a killed training resumes with an uninterrupted one's weights.</summary>
-public sealed class TeacherCheckpointTests : IDisposable
+public sealed class TeacherCheckpointTests() : Vad.Testing.TempDirectoryTest("vad-teacher-ckpt-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("vad-teacher-ckpt-").FullName;
-
-    public TeacherCheckpointTests() => Vad.Torch.TorchRuntime.EnsureLoaded(training: true);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-    }
-
     /// <summary>Random objects: 20 in fitting clip 01, 6 in calibration clip 14.</summary>
     private static List<TrainingObject> Objects(int seed)
     {
@@ -57,7 +48,7 @@ public sealed class TeacherCheckpointTests : IDisposable
     {
         var objects = Objects(1);
         using var straight = Train(new TeacherTrainer(Config), objects);
-        string ckpt = Path.Combine(dir, "checkpoint");
+        string ckpt = Path.Combine(Dir, "checkpoint");
         Assert.Throws<OperationCanceledException>(() => Train(new TeacherTrainer(Config, ckpt) { StopAfterCheckpoints = killAfter }, objects));
         Assert.True(File.Exists(Path.Combine(ckpt, "state.json")));
 
@@ -81,7 +72,7 @@ public sealed class TeacherCheckpointTests : IDisposable
     public void A_checkpoint_of_other_settings_or_objects_is_refused_and_names_what_differs()
     {
         var objects = Objects(1);
-        string ckpt = Path.Combine(dir, "checkpoint");
+        string ckpt = Path.Combine(Dir, "checkpoint");
         Assert.Throws<OperationCanceledException>(() => Train(new TeacherTrainer(Config, ckpt) { StopAfterCheckpoints = 1 }, objects));
         var e = Assert.Throws<InvalidOperationException>(() => Train(new TeacherTrainer(Config with { MultiTaskEpochs = 3 }, ckpt), objects));
         Assert.Contains("configuration", e.Message);
