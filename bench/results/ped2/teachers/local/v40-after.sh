@@ -28,6 +28,6 @@ rm -rf $R/v38-eval && cp -r $R/eval $R/v38-eval
 rm -rf models/ped2/teachers && mkdir -p models/ped2/teachers && cp -r $W/ensemble/. models/ped2/teachers/
 for t in t1 t2 ensemble; do rm -rf $R/$t && cp -r $W/test/$t $R/$t; done
 for t in t1 t2 ensemble; do for s in 0 3; do
-  ./vad eval --dataset $P --scores $R/$t --sigma $s --json $R/eval/${t}_sigma$s.json > /dev/null
+  ./vad eval --dataset $P --scores $R/$t --sigma $s --json $R/eval/${t}_sigma$s.json $([ $s = 3 ] && echo --plots $R/$t/plots) > /dev/null
 done; done
 echo "adopted: models/ped2/teachers, $R/{t1,t2,ensemble,eval} replaced"
