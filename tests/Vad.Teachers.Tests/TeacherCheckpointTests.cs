@@ -29,8 +29,11 @@ public sealed class TeacherCheckpointTests() : Vad.Testing.TempDirectoryTest("va
 
     private static TeacherModels Train(TeacherTrainer trainer, List<TrainingObject> objects, string? t1From = null)
     {
+        // A console of its own: AnsiConsole's shared one lets one live display run at a time, and the commands other
+        // test classes run in parallel show theirs on it.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         TeacherModels? models = null;
-        AnsiConsole.Progress().Start(ctx => models = trainer.Train(objects, ctx, t1From));
+        console.Progress().Start(ctx => models = trainer.Train(objects, ctx, t1From));
         return models!;
     }
 

@@ -3,7 +3,9 @@
 # Nothing is selected or shipped from it. Run from the repository root; writes epoch-curves.{json,md} next to this file.
 # Other runs: epoch-curves.py SELECT_LOG OUT_DIR (the v30-kd-ride runs: /work/sel-v30.log bench/results/ped2/student/v30-kd-ride).
 # A one-run select log names its epochs without the run folder: give that folder as RUN in the environment.
-import re, json, os, subprocess, math, sys
+import re, json, os, subprocess, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from rank_stats import spearman
 log = sys.argv[1] if len(sys.argv) > 1 else '/work/sel-v32.log'
 here = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
 work = '/tmp/curves-' + os.path.basename(log).removesuffix('.log')
@@ -27,28 +29,16 @@ for r in rows:
     d = json.load(open(od + '-eval.json'))
     r['test_micro'] = round(d['micro_auc'], 4); r['test_macro'] = round(d['macro_auc'], 4)
     print(r, flush=True)
-def ranks(v):
-    order = sorted(range(len(v)), key=lambda i: v[i]); out = [0.0] * len(v); i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]: j += 1
-        for k in range(i, j + 1): out[order[k]] = (i + j) / 2
-        i = j + 1
-    return out
-def pearson(a, b):
-    n = len(a); ma = sum(a) / n; mb = sum(b) / n
-    sab = sum((x - ma) * (y - mb) for x, y in zip(a, b)); saa = sum((x - ma) ** 2 for x in a); sbb = sum((y - mb) ** 2 for y in b)
-    return sab / math.sqrt(saa * sbb) if saa > 0 and sbb > 0 else float('nan')
 cols = ['glide', 'speedup_auc', 'local_auc', 'crowd_corr']
 groups = {os.path.basename(run): [r for r in rows if r['run'] == run] for run in sorted({r['run'] for r in rows})}
 groups['both runs'] = rows
-spearman = {g: {c: round(pearson(ranks([r[c] for r in rs]), ranks([r['test_micro'] for r in rs])), 3) for c in cols} for g, rs in groups.items()}
-json.dump(dict(log=log, epochs=rows, spearman_with_test_micro=spearman), open(os.path.join(here, 'epoch-curves.json'), 'w'), indent=1)
+correlations = {g: {c: round(spearman([r[c] for r in rs], [r['test_micro'] for r in rs]), 3) for c in cols} for g, rs in groups.items()}
+json.dump(dict(log=log, epochs=rows, spearman_with_test_micro=correlations), open(os.path.join(here, 'epoch-curves.json'), 'w'), indent=1)
 with open(os.path.join(here, 'epoch-curves.md'), 'w') as f:
     f.write('| run | epoch | glide AUC | 1.25x AUC | local AUC | crowd corr. | test micro | test macro |\n|---|---|---|---|---|---|---|---|\n')
     for r in rows:
         f.write('| %s | %d | %.4f | %.4f | %.4f | %.3f | %.4f | %.4f |\n' % (os.path.basename(r['run']), r['epoch'], r['glide'], r['speedup_auc'],
                 r['local_auc'], r['crowd_corr'], r['test_micro'], r['test_macro']))
     f.write('\nSpearman rank correlation of each training-data column with the test micro AUC over the epochs:\n\n| epochs of | ' + ' | '.join(cols) + ' |\n|---|' + '---|' * len(cols) + '\n')
-    for g, s in spearman.items(): f.write('| %s | %s |\n' % (g, ' | '.join('%.3f' % s[c] for c in cols)))
-print(json.dumps(spearman))
+    for g, s in correlations.items(): f.write('| %s | %s |\n' % (g, ' | '.join('%.3f' % s[c] for c in cols)))
+print(json.dumps(correlations))
