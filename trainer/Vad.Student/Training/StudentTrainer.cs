@@ -261,6 +261,7 @@ public sealed class StudentTrainer : IDisposable
         var average = AveragedStudent!;
         int n = State.AveragedEpochs;
         using (var noGrad = torch.no_grad())
+        using (var scope = NewDisposeScope())
             foreach (var (avg, w) in average.parameters().Zip(Student.parameters()))
             {
                 if (n == 0) avg.copy_(w);
