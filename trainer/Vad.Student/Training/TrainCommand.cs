@@ -126,7 +126,7 @@ public static class TrainCommand
         };
         if (!(options.MaxWeight >= 0) || double.IsInfinity(options.MaxWeight)) throw new CommandArgsException($"--max-weight must be a number >= 0, got {options.MaxWeight}");
         if (options.EmaDecay is { } emaDecay && !(emaDecay is > 0 and < 1)) throw new CommandArgsException($"--ema-decay must be in (0, 1), got {emaDecay}");
-        if (options.SwaFromEpoch is { } swa && options.EmaDecay is not null) throw new CommandArgsException("give --ema-decay or --swa-from-epoch, not both");
+        if (options.SwaFromEpoch is not null && options.EmaDecay is not null) throw new CommandArgsException("give --ema-decay or --swa-from-epoch, not both");
         if (options.SwaFromEpoch is { } swaFrom && (swaFrom < 1 || swaFrom > options.Phase2Epochs))
             throw new CommandArgsException($"--swa-from-epoch must be a distillation epoch, 1..{options.Phase2Epochs} (--epochs), got {swaFrom}");
         // One thread by default: measured here, libtorch's 2 OpenMP threads on 2 shared cores ran a step 10-25x slower.
