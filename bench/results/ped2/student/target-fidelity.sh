@@ -1,24 +1,30 @@
 #!/bin/bash
-# Diagnostic (models/ped2/README.md, twenty-third session; selects and ships nothing): target-fidelity.py over every epoch
-# listed in an epoch-curves.json (default: v39's 24), on the held-out clips 14-16 and their glide clips. Scores the
-# teachers (the committed ones, which made the v38 maps the v39 runs distilled) and each epoch once under WORK.
-# usage: target-fidelity.sh [EPOCH_CURVES_JSON] [OUT_MD]
+# Target fidelity on held-out clips 14-16 and their glide clips (models/ped2/README.md, twenty-third session): how
+# faithfully a student's frame scores follow its distillation target (the mean of the teachers' scaled frame scores;
+# the teachers: the committed ones, which made the v38 maps). Scores the teachers once under WORK.
+# usage: target-fidelity.sh [EPOCH_CURVES_JSON] [OUT_MD]   every epoch listed (default: v39's 24) and its Spearman with
+#                                                          the test column (a diagnostic: selects and ships nothing)
+#        target-fidelity.sh --model FILE.onnx NAME          one model (manifest next to it): prints its fidelity as JSON
 set -e
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/../../../.."
 export VAD_ROOT=$PWD
-CURVES=${1:-$HERE/v39-kd-v38maps-12/epoch-curves.json}
-OUT=${2:-$(dirname "$CURVES")/target-fidelity.md}
 D=${DATASET:-/work/ped2-val-glide}
 W=${WORK:-/work/fidelity}
 V=14,15,16,$(ls $D/training/frames | grep -- -glide- | paste -sd,)
 mkdir -p $W
 [ -f $W/teachers/t2/16.txt ] || ./vad teachers score --dataset $D --split train --videos $V --out $W/teachers --cache $W/tcache > $W/teachers.log 2>&1
+score() { [ -f $2/16.txt ] || ./vad score --model $1 --dataset $D --split train --videos $V --out $2 --overlays 0 < /dev/null > /dev/null; }
+if [ "${1:-}" = --model ]; then
+  score $2 $W/$3
+  exec python3 "$HERE/target_fidelity.py" --one $W $W/$3 "${2%.onnx}.json"
+fi
+CURVES=${1:-$HERE/v39-kd-v38maps-12/epoch-curves.json}
+OUT=${2:-$(dirname "$CURVES")/target-fidelity.md}
 python3 - "$CURVES" <<'PY' | while read run epoch; do
 import json, sys
 for r in json.load(open(sys.argv[1]))['epochs']: print(r['run'], '%02d' % r['epoch'])
 PY
-  O=$W/$(basename $run)-e$epoch
-  [ -f $O/16.txt ] || ./vad score --model $run/epochs/epoch-$epoch.onnx --dataset $D --split train --videos $V --out $O --overlays 0 < /dev/null > /dev/null
+  score $run/epochs/epoch-$epoch.onnx $W/$(basename $run)-e$epoch
 done
-python3 "$HERE/target-fidelity.py" $W "$CURVES" "$OUT"
+python3 "$HERE/target_fidelity.py" $W "$CURVES" "$OUT"
