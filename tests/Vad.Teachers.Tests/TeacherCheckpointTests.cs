@@ -55,9 +55,11 @@ public sealed class TeacherCheckpointTests() : Vad.Testing.TempDirectoryTest("va
         Assert.Throws<OperationCanceledException>(() => Train(new TeacherTrainer(Config, ckpt) { StopAfterCheckpoints = killAfter }, objects));
         Assert.True(File.Exists(Path.Combine(ckpt, "state.json")));
 
-        var trainer = new TeacherTrainer(Config, ckpt);
+        TeacherCheckpoint? announced = null;
+        var trainer = new TeacherTrainer(Config, ckpt) { OnResumed = r => announced = r };
         using var resumed = Train(trainer, objects);
         Assert.NotNull(trainer.ResumedFrom);
+        Assert.Same(trainer.ResumedFrom, announced);
         Assert.Equal(phase, trainer.ResumedFrom!.Phase);
         Assert.Equal(epochsDone, trainer.ResumedFrom.EpochsDone);
         var a = Weights(straight);

@@ -161,10 +161,12 @@ public static class Program
         {
             var objs = TeacherTrainer.CollectObjects(clips, detector, cfg.TrainFrameStride, cfg.StackMinSide, ctx, cfg.StackMaskNeighbours);
             AnsiConsole.MarkupLine($"[grey]{objs.Count} normal training objects[/]");
-            var trainer = new TeacherTrainer(cfg, CheckpointDir(outDir));
+            var trainer = new TeacherTrainer(cfg, CheckpointDir(outDir))
+            {
+                OnResumed = r => AnsiConsole.MarkupLine(
+                    $"[grey]resuming from {Markup.Escape(CheckpointDir(outDir))}: {TeacherTrainer.PhaseName(r.Phase)}, {r.EpochsDone} epoch(s) done; earlier epochs are replayed, not retrained[/]"),
+            };
             models = trainer.Train(objs, ctx, t1From);
-            if (trainer.ResumedFrom is { } r)
-                AnsiConsole.MarkupLine($"[grey]resumed from {Markup.Escape(CheckpointDir(outDir))}: {TeacherTrainer.PhaseName(r.Phase)}, {r.EpochsDone} epoch(s) done[/]");
             var calClips = clips.Where(c => cfg.CalibrationClips.Contains(c.Name)).ToList();
             models.Config = TeacherValidation.Select(models, detector, calClips, ctx);
         });

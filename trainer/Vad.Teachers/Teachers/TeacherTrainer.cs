@@ -49,6 +49,9 @@ public sealed class TeacherTrainer
     /// <summary>The checkpoint this training resumed from, null when it started afresh.</summary>
     public TeacherCheckpoint? ResumedFrom { get; private set; }
 
+    /// <summary>Called as soon as a checkpoint is resumed, before any epoch is replayed (progress output).</summary>
+    public Action<TeacherCheckpoint>? OnResumed { get; init; }
+
     /// <summary>Tests: stop (as a kill would) right after this many checkpoints were written.</summary>
     public int? StopAfterCheckpoints { get; init; }
 
@@ -111,6 +114,7 @@ public sealed class TeacherTrainer
             _position = new TeacherCheckpoint(-1, 0, JsonSerializer.Serialize(_cfg, TeacherModels.Json), all.Count, ObjectsSha256(all),
                 t1From is null ? null : Path.GetFullPath(t1From));
             ResumedFrom = TryResume(models);
+            if (ResumedFrom is { } resumed) OnResumed?.Invoke(resumed);
         }
         if (t1From is null)
         {
