@@ -105,6 +105,11 @@ public sealed class WeightAveragingTests() : Vad.Testing.TempDirectoryTest("vad-
         Assert.Contains("teachers", e.Message);
         Assert.False(File.Exists(outPath));
 
+        string garbage = Path.Combine(Dir, "garbage.onnx");
+        File.WriteAllBytes(garbage, [0xff, 0xff, 0xff, 0x01, 0x02]);
+        File.Copy(StudentManifest.PathFor(a), StudentManifest.PathFor(garbage));
+        e = Assert.Throws<InvalidDataException>(() => WeightAveraging.AverageFiles([a, garbage], outPath, "test"));
+        Assert.Contains("garbage.onnx: not an ONNX model", e.Message);
         Assert.Equal(2, Program.Main(["average-weights", "--models", a, "--out", outPath]));
         Assert.Equal(2, Program.Main(["average-weights", "--models", $"{a},{Path.Combine(Dir, "missing.onnx")}", "--out", outPath]));
         Assert.False(File.Exists(outPath));

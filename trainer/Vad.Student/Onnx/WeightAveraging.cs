@@ -27,7 +27,11 @@ public static class WeightAveraging
     {
         if (models.Count < 2) throw new InvalidDataException($"weight averaging needs two or more models, got {models.Count}");
         string Name(int i) => names?[i] ?? $"model {i + 1}";
-        var parsed = models.Select(ModelProto.Parser.ParseFrom).ToList();
+        var parsed = models.Select((bytes, i) =>
+        {
+            try { return ModelProto.Parser.ParseFrom(bytes); }
+            catch (InvalidProtocolBufferException e) { throw new InvalidDataException($"{Name(i)}: not an ONNX model ({e.Message})"); }
+        }).ToList();
         var first = parsed[0];
         var structure = Structure(first);
         var sums = new double[first.Graph.Initializer.Count][];
