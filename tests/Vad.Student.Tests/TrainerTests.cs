@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Vad.Student.Tests;
 
+[Collection(Vad.Testing.SeededTorchCollection.Name)]
 public class TrainerTests
 {
     public TrainerTests() => TorchRuntime.EnsureLoaded();

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace Vad.Teachers.Tests;
 
 /// <summary><c>teachers train</c> checkpoints every epoch; a killed training resumes with an uninterrupted one's weights.</summary>
+[Collection(Vad.Testing.SeededTorchCollection.Name)]
 public sealed class TeacherCheckpointTests() : Vad.Testing.TempDirectoryTest("vad-teacher-ckpt-")
 {
     /// <summary>Random objects: 20 in fitting clip 01, 6 in calibration clip 14.</summary>
