@@ -331,11 +331,9 @@ public sealed class TeacherModels : IDisposable
     public void Save(string dir, string dataset, string? command = null)
     {
         Directory.CreateDirectory(dir);
-        var mods = Modules;
-        var modFiles = ModuleFiles;
-        for (int k = 0; k < mods.Length; k++) mods[k].save(Path.Combine(dir, modFiles[k]));
+        SaveWeights(dir);
         File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
-        var files = modFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile)
+        var files = ModuleFiles.Append(ConfigFile).Append(Detection.DetectorFactory.BackgroundFile).Append(Detection.DetectorFactory.PersonHeightFile)
             .Where(f => File.Exists(Path.Combine(dir, f)))
             .Concat(Config.T2Members.SelectMany(member => T2MemberFiles(Path.Combine(dir, member)).Select(f => Path.Combine(member, f))))
             .ToDictionary(f => f, f => AnomalyMapCache.Sha256OfFile(Path.Combine(dir, f)));
