@@ -16,10 +16,10 @@ W=${WORK:-/work/fidelity}
 V=14,15,16,$(ls $D/training/frames | grep -- -glide- | paste -sd,)
 mkdir -p $W
 T=${TEACHERS:-$W/v38-teachers}
-if [ ! -d $T ]; then
-  rm -rf $T.tmp && mkdir -p $T.tmp && git archive ab2914a models/ped2/teachers | tar -x -C $T.tmp --strip-components=3 && mv $T.tmp $T
+if [ ! -f $W/teachers/t2/16.txt ]; then
+  [ -d $T ] || { rm -rf $T.tmp && mkdir -p $T.tmp && git archive ab2914a models/ped2/teachers | tar -x -C $T.tmp --strip-components=3 && mv $T.tmp $T; }
+  ./vad teachers score --dataset $D --split train --videos $V --models $T --out $W/teachers --cache $W/tcache > $W/teachers.log 2>&1
 fi
-[ -f $W/teachers/t2/16.txt ] || ./vad teachers score --dataset $D --split train --videos $V --models $T --out $W/teachers --cache $W/tcache > $W/teachers.log 2>&1
 score() { [ -f $2/16.txt ] || ./vad score --model $1 --dataset $D --split train --videos $V --out $2 --overlays 0 < /dev/null > /dev/null; }
 if [ "${1:-}" = --model ]; then
   python3 - "${2%.onnx}.json" $W/tcache/maps <<'PY' || exit 1
