@@ -338,7 +338,7 @@ public class TrainerTests
         try
         {
             using var net = new StudentNetwork(Tiny());
-            var options = new TrainOptions { Seed = 43, MaxWeight = 1, Adversarial = false, Lambda = [1, 0.5] };
+            var options = new TrainOptions { Seed = 43, MaxWeight = 1, Adversarial = false, Lambda = [1, 0.5], Mirror = true };
             var runData = new TrainCommand.RunData("ped2 train", new() { ["t1"] = "aa" }, new() { ["t1"] = 0.5f }, null, options, "./vad train --seed 43 --max-weight 1");
             string onnx = Path.Combine(dir, "student.onnx");
             TrainCommand.Export(net, onnx, runData, null);
@@ -349,6 +349,7 @@ public class TrainerTests
             Assert.Equal(1.0, (double)loaded.TrainOptions["max_weight"]!);
             Assert.False((bool)loaded.TrainOptions["adversarial"]!);
             Assert.Equal(0.5, (double)loaded.TrainOptions["lambda"]![1]!);
+            Assert.True((bool)loaded.TrainOptions["mirror"]!);
             // A manifest written before the fields existed still loads, without them.
             string legacy = Path.Combine(dir, "legacy.json");
             File.WriteAllText(legacy, """{"version":"x","input_width":16,"input_height":16,"channels":1,"frames":3,"stride_t":3}""");

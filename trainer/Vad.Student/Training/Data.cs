@@ -61,6 +61,54 @@ public static class StudentInput
     }
 }
 
+/// <summary>Left-right mirroring of training samples (<see cref="Training.TrainOptions.Mirror"/>).</summary>
+public static class MirrorAugmentation
+{
+    /// <summary>
+    /// Whether <paramref name="sample"/> is mirrored in (<paramref name="phase"/>, <paramref name="epoch"/>): a fixed
+    /// draw (probability 1/2) from a hash of the four numbers, so it does not depend on which batch the sample is in, and a
+    /// resumed run draws what the interrupted one would have.
+    /// </summary>
+    public static bool IsMirrored(int seed, int phase, int epoch, int sample)
+    {
+        // SplitMix64's finaliser over the packed numbers: every input bit reaches the top bit.
+        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ ((ulong)(uint)phase << 56) ^ ((ulong)(uint)epoch << 32) ^ (uint)sample;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 63) != 0;
+    }
+
+    /// <summary>Reverses every row (of <paramref name="width"/> values) of a row-major block in place.</summary>
+    public static void MirrorRows(Span<float> block, int width)
+    {
+        if (width <= 0 || block.Length % width != 0) throw new ArgumentException($"a block of {block.Length} values is not rows of {width}");
+        for (int row = 0; row < block.Length; row += width) block.Slice(row, width).Reverse();
+    }
+
+    /// <summary>
+    /// Mirrors batch entry b where <paramref name="mirrored"/>[b]: its input frames ([F*C, H, W]), its middle frame
+    /// ([C, H, W]) and every teacher's map at every head ([r, r]), in the buffers' layouts of <see cref="IDistillationData.Fill"/>.
+    /// </summary>
+    public static void Apply(StudentConfig cfg, IReadOnlyList<bool> mirrored, float[] input, float[]? middle, float[][][]? targets)
+    {
+        int frameSize = cfg.InputChannels * cfg.InputHeight * cfg.InputWidth, plane = cfg.Channels * cfg.InputHeight * cfg.InputWidth;
+        for (int b = 0; b < mirrored.Count; b++)
+        {
+            if (!mirrored[b]) continue;
+            MirrorRows(input.AsSpan(b * frameSize, frameSize), cfg.InputWidth);
+            if (middle is not null) MirrorRows(middle.AsSpan(b * plane, plane), cfg.InputWidth);
+            if (targets is null) continue;
+            foreach (var perHead in targets)
+                for (int h = 0; h < cfg.HeadResolutions.Length; h++)
+                {
+                    int r = cfg.HeadResolutions[h];
+                    MirrorRows(perHead[h].AsSpan(b * r * r, r * r), r);
+                }
+        }
+    }
+}
+
 /// <summary>Training samples for both phases: inputs, the middle frame (phase 1) and every teacher's maps (phase 2).</summary>
 public interface IDistillationData
 {

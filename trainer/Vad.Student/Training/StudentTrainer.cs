@@ -46,6 +46,14 @@ public sealed record TrainOptions
     /// uncertain peak over its neighbours, lowering it; this term trains the maxima themselves.
     /// </summary>
     public double MaxWeight { get; init; }
+    /// <summary>
+    /// Left-right mirroring (off = the paper's training): in every epoch of both phases, half of the samples, drawn
+    /// by <see cref="MirrorAugmentation.IsMirrored"/>, have their frames and every teacher map mirrored together. A fixed
+    /// camera's scene is not symmetric, but its objects walk and ride both ways; mirrored samples show the student objects
+    /// at places and in directions its few training clips lack. The teacher maps are max-pooled in bins that are
+    /// mirror-symmetric, so a mirrored map is exactly the map of the mirrored boxes.
+    /// </summary>
+    public bool Mirror { get; init; }
 }
 
 /// <summary>Where training stands: the next step to run. Saved with every checkpoint.</summary>
@@ -185,6 +193,7 @@ public sealed class StudentTrainer : IDisposable
         Student.train();
         Decoder.train();
         data.Fill(samples, inputBuf, middleBuf, null);
+        MirrorDrawnSamples(samples, mirrorMiddle: true, mirrorTargets: false);
         var x = InputTensor(samples.Length);
         var target = tensor(middleBuf.AsSpan(0, samples.Length * Config.Channels * Config.InputHeight * Config.InputWidth).ToArray(),
             new long[] { samples.Length, Config.Channels, Config.InputHeight, Config.InputWidth });
@@ -202,6 +211,7 @@ public sealed class StudentTrainer : IDisposable
         using var scope = NewDisposeScope();
         Student.train();
         data.Fill(samples, inputBuf, null, targetBuf);
+        MirrorDrawnSamples(samples, mirrorMiddle: false, mirrorTargets: true);
         var x = InputTensor(samples.Length);
         var teachers = TargetTensors(samples.Length);
         var maps = Student.call(x);
@@ -233,6 +243,17 @@ public sealed class StudentTrainer : IDisposable
         optPhase2.step();
         UpdateAverage();
         return new LossTerms(total.item<float>(), 0, kd.item<float>(), adv, dLoss);
+    }
+
+    /// <summary>
+    /// With <see cref="TrainOptions.Mirror"/>: mirrors the drawn samples of the filled batch (for the running phase and
+    /// epoch) in place. The SWA BatchNorm recomputation is not mirrored: its statistics are of the camera's own view.
+    /// </summary>
+    private void MirrorDrawnSamples(int[] samples, bool mirrorMiddle, bool mirrorTargets)
+    {
+        if (!Options.Mirror) return;
+        var mirrored = samples.Select(s => MirrorAugmentation.IsMirrored(Options.Seed, State.Phase, State.Epoch, s)).ToArray();
+        MirrorAugmentation.Apply(Config, mirrored, inputBuf, mirrorMiddle ? middleBuf : null, mirrorTargets ? targetBuf : null);
     }
 
     /// <summary>

@@ -38,6 +38,9 @@ public static class TrainCommand
                               instead of the last step's; not with --ema-decay
           --max-weight W      add W * sum_T lambda_T sum_r MSE(max S_r, max T_r) over the heads larger than 1x1: trains
                               the maps' maxima, which the frame score is made of (default 0, the paper's loss)
+          --mirror            mirror half of the samples left-right in every epoch (frames and teacher maps together;
+                              a fixed draw per seed, epoch and sample): objects at places and in directions the
+                              training clips lack (default off, the paper's training)
           --target-floor Q    distil max(0, map - floor) per teacher, floor = the Q-quantile (0 <= Q < 1, e.g. 0.5) of
                               its training frame scores: a normal object's score becomes 0, so the student learns where
                               something is anomalous, not where an object is (default: the maps as cached)
@@ -123,6 +126,7 @@ public static class TrainCommand
             EmaDecay = args.Has("ema-decay") ? args.GetDouble("ema-decay", 0) : null,
             SwaFromEpoch = args.Has("swa-from-epoch") ? args.GetInt("swa-from-epoch", 0) : null,
             MaxWeight = args.GetDouble("max-weight", 0),
+            Mirror = args.Flag("mirror"),
         };
         if (!(options.MaxWeight >= 0) || double.IsInfinity(options.MaxWeight)) throw new CommandArgsException($"--max-weight must be a number >= 0, got {options.MaxWeight}");
         if (options.EmaDecay is { } emaDecay && !(emaDecay is > 0 and < 1)) throw new CommandArgsException($"--ema-decay must be in (0, 1), got {emaDecay}");
