@@ -41,6 +41,10 @@ public sealed class CommandArgs
                 {
                     if (i + 1 >= list.Count)
                         throw new CommandArgsException($"option --{name} needs a value");
+                    // An option as the value means a value is missing (or a flag was not declared as one): taking it
+                    // would silently drop the option that follows, e.g. "--mirror --batch 32" training at batch 64.
+                    if (list[i + 1].StartsWith("--", StringComparison.Ordinal) && list[i + 1].Length > 2)
+                        throw new CommandArgsException($"option --{name} needs a value, got the option {list[i + 1]}");
                     value = list[++i];
                 }
                 if (!_options.TryGetValue(name, out var values))
@@ -59,6 +63,9 @@ public sealed class CommandArgs
 
     public bool Flag(string name)
     {
+        // A flag the command did not declare would have taken the next argument as its value.
+        if (!_flags.Contains(name))
+            throw new InvalidOperationException($"--{name} is read as a flag but the command did not declare it as one (CommandArgs flags)");
         _consumed.Add(name);
         if (!_options.TryGetValue(name, out var v)) return false;
         return v[^1] is not ("false" or "0" or "no");

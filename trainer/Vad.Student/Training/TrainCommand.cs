@@ -95,7 +95,7 @@ public static class TrainCommand
 
     public static int Run(string[] argv)
     {
-        var args = new CommandArgs(argv, "no-adversarial", "help", "export-epochs");
+        var args = new CommandArgs(argv, "no-adversarial", "help", "export-epochs", "mirror");
         if (args.Flag("help")) { Console.WriteLine(Usage); return 0; }
         string datasetRoot = args.Require("dataset");
         string? teachersRoot = args.Get("teachers");
