@@ -104,12 +104,6 @@ public class MirrorTrainingTests
 {
     public MirrorTrainingTests() => TorchRuntime.EnsureLoaded();
 
-    private static float[] Weights(torch.nn.Module m)
-    {
-        using var scope = torch.NewDisposeScope();
-        return m.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
-    }
-
     [Fact]
     public void A_mirrored_run_trains_differently_from_a_plain_one_and_resumes_after_a_kill_like_an_uninterrupted_one()
     {
@@ -127,12 +121,12 @@ public class MirrorTrainingTests
 
             using var uninterrupted = new StudentTrainer(cfg, options, data, straight);
             uninterrupted.Run();
-            float resumeDiff = Weights(resumed.Student).Zip(Weights(uninterrupted.Student)).Max(p => Math.Abs(p.First - p.Second));
+            float resumeDiff = TrainerTests.Weights(resumed.Student).Zip(TrainerTests.Weights(uninterrupted.Student)).Max(p => Math.Abs(p.First - p.Second));
             Assert.True(resumeDiff < 1e-5f, $"resumed mirrored run differs from the uninterrupted one by {resumeDiff}");
 
             using var unmirrored = new StudentTrainer(cfg, options with { Mirror = false }, data, plain);
             unmirrored.Run();
-            float mirrorDiff = Weights(unmirrored.Student).Zip(Weights(uninterrupted.Student)).Max(p => Math.Abs(p.First - p.Second));
+            float mirrorDiff = TrainerTests.Weights(unmirrored.Student).Zip(TrainerTests.Weights(uninterrupted.Student)).Max(p => Math.Abs(p.First - p.Second));
             Assert.True(mirrorDiff > 1e-4f, $"mirroring changed the trained weights by only {mirrorDiff}");
         }
         finally

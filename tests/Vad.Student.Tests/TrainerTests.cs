@@ -123,7 +123,7 @@ public class TrainerTests
         finally { Directory.Delete(dir, true); }
     }
 
-    private static float[] Weights(nn.Module m)
+    internal static float[] Weights(nn.Module m)
     {
         using var scope = torch.NewDisposeScope(); // keeps the chained temporaries alive (and frees them) until copied
         return m.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();

@@ -22,13 +22,7 @@ if [ ! -f $W/teachers/t2/16.txt ]; then
 fi
 score() { [ -f $2/16.txt ] || ./vad score --model $1 --dataset $D --split train --videos $V --out $2 --overlays 0 < /dev/null > /dev/null; }
 if [ "${1:-}" = --model ]; then
-  python3 - "${2%.onnx}.json" $W/tcache/maps <<'PY' || exit 1
-import json, sys
-want = json.load(open(sys.argv[1]))['teacher_hashes']
-for t, h in want.items():
-    got = json.load(open(f'{sys.argv[2]}/{t}/manifest.json'))['weights_sha256']
-    if got != h: sys.exit(f'{sys.argv[2]}/{t}: teacher maps of {got[:12]}, but the model distilled {h[:12]}: set WORK to another folder (and TEACHERS)')
-PY
+  python3 "$HERE/target_fidelity.py" --check-teachers "${2%.onnx}.json" $W/tcache/maps || exit 1
   score $2 $W/$3
   exec python3 "$HERE/target_fidelity.py" --one $W $W/$3 "${2%.onnx}.json"
 fi

@@ -78,8 +78,20 @@ def main(work, curves_path, out_md):
             f.write('| %s | %s |\n' % (g, ' | '.join('%.3f' % spearman([r[c] for r in rs], [r['test_micro'] for r in rs]) for c in cols)))
     print(open(out_md).read())
 
+def check_teachers(manifest_path, maps_root, missing_ok):
+    """Exits with a message when the cached teacher maps under MAPS_ROOT/<teacher>/manifest.json come from other weights
+    than the student's manifest names (a missing map manifest passes only with missing_ok)."""
+    for t, h in json.load(open(manifest_path))['teacher_hashes'].items():
+        m = f'{maps_root}/{t}/manifest.json'
+        if missing_ok and not os.path.exists(m): continue
+        got = json.load(open(m))['weights_sha256']
+        if got != h: sys.exit(f'{m}: teacher maps of {got[:12]}, but the model distilled {h[:12]}: set WORK to another folder (and TEACHERS)')
+
+
 if __name__ == '__main__':
-    if sys.argv[1] == '--one':
+    if sys.argv[1] == '--check-teachers':  # MANIFEST MAPS_ROOT [--missing-ok]
+        check_teachers(sys.argv[2], sys.argv[3], '--missing-ok' in sys.argv[4:])
+    elif sys.argv[1] == '--one':
         work, folder, manifest = sys.argv[2:5]
         videos = held_out_videos(work)
         print(json.dumps(fidelity(folder, videos, target(work, videos, scales_of(manifest)))))

@@ -18,14 +18,7 @@ C=${V38_CACHE:-/work/v38-cache}
 L=${LOCAL:-/work/ped2-local-stretch}
 W=${WORK:-/work/train-fit}
 for d in $C/scores-train-x1/t1 $C/scores-derived-x1/t1 $L/training/frames; do [ -d $d ] || { echo "missing $d" >&2; exit 1; }; done
-python3 - "${MODEL%.onnx}.json" $C/maps <<'PY' || exit 1
-import json, os, sys
-want = json.load(open(sys.argv[1]))['teacher_hashes']
-for t, h in want.items():
-    m = f'{sys.argv[2]}/{t}/manifest.json'
-    if os.path.exists(m) and json.load(open(m))['weights_sha256'] != h:
-        sys.exit(f'{m}: teacher maps of other weights than the model distilled ({h[:12]})')
-PY
+python3 "$HERE/target_fidelity.py" --check-teachers "${MODEL%.onnx}.json" $C/maps --missing-ok || exit 1
 NORMAL=$(seq -w 1 13 | paste -sd,)
 PSEUDO=$(ls $C/scores-derived-x1/t1 | sed 's/\.txt$//' | sort | awk 'NR % 4 == 1' | paste -sd,)
 # One target folder per set: WORK/<set>/teachers/t1|t2 holds links to just that set's teacher scores.
