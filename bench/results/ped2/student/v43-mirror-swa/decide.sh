@@ -29,7 +29,7 @@ import json, re, sys
 here, shipped = sys.argv[1], sys.argv[2]
 f_cand, f_shipped, fit_cand, fit_v42, f_v42 = (json.loads(a) for a in sys.argv[3:8])
 log = open(f'{here}/select-epoch-v43.log').read()
-glide = float(re.search(r'^selected \S+ epoch-24 \(in-context AUC ([\d.]+)\)', log, re.M).group(1))
+glide = float(re.search(r'^selected (?:\S+ )?epoch-24 \(in-context AUC ([\d.]+)\)', log, re.M).group(1))
 # One candidate: select-epoch picks it even past the crowd bound ("selecting on the validation AUC alone"), so the
 # bound is checked here.
 crowd = float(re.search(r'epoch-24: .*crowd correlation ([-\d.]+)', log).group(1))
