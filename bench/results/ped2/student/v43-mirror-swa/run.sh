@@ -2,7 +2,7 @@
 # v43-mirror-swa (models/ped2/README.md, "Twenty-fifth session": declared before any of its epochs existed): v42-swa-24's
 # seed-52 continuation with one change, --mirror (half the samples of every epoch mirrored left-right, frames and
 # teacher maps together): v39's finished 12-epoch seed-52 run copied and continued to epoch 24 with weight averaging
-# over 13-24, 2 threads (~70 min here). Re-running resumes where it stopped; then decide.sh.
+# over 13-24, 2 threads (~70 min here). Re-running resumes where it stopped; then decide.sh (seed 53: ../v44-mirror-s53/decide.sh).
 # STUDENT_BIN: a build with --mirror (default /work/student-bin-v44; on a fresh machine: dotnet build -c Release and copy
 # trainer/Vad.Student/bin/Release/net10.0/linux-x64 there).
 set -e
@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/../../../../.."
 export VAD_ROOT=$PWD
 B=${STUDENT_BIN:-/work/student-bin-v44}
-s=52
+s=${SEED:-52}  # SEED=53: the twenty-sixth session's seed-53 run (v44-mirror-s53), the same command
 SRC=runs/student/ped2-cpu-v39-kd-v38maps-seed$s
 R=runs/student/ped2-cpu-v43-mirror-swa-seed$s
 finished() { [ -f $R/student.json ] && python3 -c "import json,sys; j=json.load(open('$R/student.json')); m=j['metrics']; sys.exit(0 if m.get('weights_swa_epochs')==12 and m.get('phase2_epochs')==24 and j['train_options'].get('mirror') else 1)"; }
