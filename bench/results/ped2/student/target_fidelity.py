@@ -45,9 +45,15 @@ def fidelity(folder, videos, tgt):
         offsets.append(sum(x - y for x, y in zip(s, tgt[v])) / len(s))
     n = len(s_all)
     mean_offset = sum(offsets) / len(offsets)
+    # Range compression: the least-squares slope of the student's scores on the target's (1 = full range), and how far
+    # below its target the student stays on the frames whose target is in the top tenth (the frames an anomaly makes).
+    ms, mt = sum(s_all) / n, sum(t_all) / n
+    slope = sum((x - ms) * (y - mt) for x, y in zip(s_all, t_all)) / max(sum((y - mt) ** 2 for y in t_all), 1e-12)
+    top = sorted(range(n), key=lambda i: t_all[i])[n - max(1, n // 10):]
     return dict(pearson=round(pearson(s_all, t_all), 4), spearman=round(spearman(s_all, t_all), 4),
                 rmse=round((sum((x - y) ** 2 for x, y in zip(s_all, t_all)) / n) ** 0.5, 4),
-                clip_offset_sd=round((sum((o - mean_offset) ** 2 for o in offsets) / len(offsets)) ** 0.5, 4))
+                clip_offset_sd=round((sum((o - mean_offset) ** 2 for o in offsets) / len(offsets)) ** 0.5, 4),
+                slope=round(slope, 4), top_decile_shortfall=round(sum(t_all[i] - s_all[i] for i in top) / len(top), 4))
 
 
 def main(work, curves_path, out_md):
